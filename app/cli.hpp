@@ -1,0 +1,20 @@
+// What every subcommand shares: parsing with --help, and turning bad input into one line + exit 2.
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <iostream>
+#include <string>
+
+#include "commands.hpp"
+
+namespace dln::app {
+
+// Parses args with desc (plus --help). Returns false after printing help if --help was asked.
+bool parse_command_line(const Args& args, const std::string& usage,
+                        boost::program_options::options_description desc,
+                        boost::program_options::variables_map& vm);
+
+// "dln <command>: error: <what>" on stderr; returns the bad-input exit status.
+int report_bad_input(const std::string& command, const std::string& what);
+
+}  // namespace dln::app

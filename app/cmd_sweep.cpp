@@ -1,0 +1,82 @@
+// dln sweep: the grid lr x dim x alpha x replicate into one parallel HDF5 file.
+//
+//   mpirun -n 3 --oversubscribe dln sweep --config sweeps/quick.ini --output quick.h5
+//
+// Rank 0 hands out work units; with N ranks, N - 1 compute (rank 0 sleeps between messages, so
+// on a 2-core machine -n 3 keeps both cores busy). -n 1 also works: that rank does everything.
+#include <mpi.h>
+
+#include <iostream>
+#include <optional>
+
+#include "cli.hpp"
+#include "dln/config/config.hpp"
+#include "dln/io/result_file.hpp"
+#include "dln/sweep/sweep_runner.hpp"
+
+namespace po = boost::program_options;
+
+namespace dln::app {
+namespace {
+
+// Rank 0 reads and checks everything before any file is touched. nullopt: exit with status.
+std::optional<config::Config> read_on_root(const Args& args, sweep::SweepOptions& options, int& status) {
+    po::options_description desc("Sweep");
+    desc.add_options()
+        ("output,o", po::value<std::string>(&options.output)->value_name("FILE"), "the HDF5 file to create (required)")
+        ("force", po::bool_switch(&options.overwrite), "overwrite FILE if it exists")
+        ("quiet,q", po::bool_switch(&options.quiet), "no progress lines");
+    desc.add(config::input_options()).add(config::config_options());
+    po::variables_map vm;
+    try {
+        if (!parse_command_line(args, "usage: mpirun -n N dln sweep --config FILE --output OUT.h5 [--force]", desc, vm)) {
+            return std::nullopt;
+        }
+        po::notify(vm);
+        auto config = config::resolve(vm);
+        try {
+            io::ResultFile::check_can_create(options.output, options.overwrite);
+        } catch (const std::invalid_argument& e) {
+            throw config::ConfigError("--output", e.what());
+        }
+        return config;
+    } catch (const config::ConfigError& e) {
+        status = report_bad_input("sweep", e.what());
+        return std::nullopt;
+    }
+}
+
+}  // namespace
+
+int sweep_command(const Args& args) {
+    MPI_Init(nullptr, nullptr);
+    int rank = 0;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    sweep::SweepOptions options;
+    options.log = &std::cout;
+    int status = 0;
+    std::optional<config::Config> root_config;
+    if (rank == 0) root_config = read_on_root(args, options, status);
+    MPI_Bcast(&status, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    config::Config config;
+    if (!sweep::share_setup(MPI_COMM_WORLD, root_config ? &*root_config : nullptr, config, options)) {
+        MPI_Finalize();
+        return status;
+    }
+    try {
+        const auto summary = sweep::run_sweep(MPI_COMM_WORLD, config, options);
+        if (rank == 0) {
+            std::cout << "dln sweep: " << summary.units << " units in " << summary.seconds << " s: "
+                      << summary.done << " done, " << summary.diverged << " diverged, " << summary.failed
+                      << " failed; results in " << options.output << std::endl;
+        }
+    } catch (const std::exception& e) {
+        // Typically the file system: the collective state of the file is unknown, so stop all ranks.
+        std::cerr << "dln sweep: error on rank " << rank << ": " << e.what() << std::endl;
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    }
+    MPI_Finalize();
+    return 0;
+}
+
+}  // namespace dln::app

@@ -1,0 +1,18 @@
+// The subcommands of `dln`, one file each. Each takes the arguments after its own name and
+// returns the process exit status: 0 success, 2 bad input (one line on stderr naming it).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace dln::app {
+
+using Args = std::vector<std::string>;
+
+int run_command(const Args& args);    // dln run: one grid point, CSV on stdout
+int sweep_command(const Args& args);  // dln sweep: a grid under MPI into one HDF5 file
+
+
+inline constexpr int kExitBadInput = 2;
+
+}  // namespace dln::app

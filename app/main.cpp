@@ -1,0 +1,42 @@
+// dln: SGD on diagonal linear networks in high dimension, and its high-dimensional limit.
+//
+//   dln run [--config FILE] [--lr 0.5 --dim 1000 --alpha 0.1 ...]   one grid point, CSV on stdout
+//   mpirun -n 3 dln sweep --config sweeps/quick.ini --output quick.h5  a sweep into one HDF5 file
+//   dln <command> --help                                             every key, with its default
+#include <iostream>
+#include <string>
+
+#include "commands.hpp"
+#include "dln/version.hpp"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: dln <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  run     compute one grid point and print its observables as CSV\n"
+    "  sweep   compute a grid (under mpirun) into one parallel HDF5 file\n"
+    "\n"
+    "dln <command> --help lists the command's options and every configuration key.\n"
+    "dln --version prints the version.";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const std::string command = argc > 1 ? argv[1] : "";
+    const dln::app::Args rest(argv + (argc > 1 ? 2 : 1), argv + argc);
+    if (command == "run") return dln::app::run_command(rest);
+    if (command == "sweep") return dln::app::sweep_command(rest);
+    if (command == "--version" || command == "-V") {
+        std::cout << "dln " << dln::version << '\n';
+        return 0;
+    }
+    if (command == "--help" || command == "-h" || command == "help") {
+        std::cout << kUsage << '\n';
+        return 0;
+    }
+    std::cerr << "dln: error: " << (command.empty() ? "no command given" : "unknown command '" + command + "'")
+              << " (commands: run, sweep; see dln --help)\n";
+    return dln::app::kExitBadInput;
+}

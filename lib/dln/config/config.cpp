@@ -1,0 +1,229 @@
+#include "dln/config/config.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "dln/config/axis.hpp"
+
+namespace po = boost::program_options;
+
+namespace dln::config {
+
+const std::vector<Key>& keys() {
+    static const std::vector<Key> table = {
+        {"model.parametrization", "u2v2", "u2v2 (w = u*u - v*v), uv (w = u*v) or linear (w)"},
+        {"data.spectrum", "isotropic", "isotropic (K = I) or powerlaw (lambda_i ~ ((i-1/2)/d)^-a, mean 1)"},
+        {"data.exponent", "0", "a, the power-law exponent, 0 <= a < 1"},
+        {"data.noise", "0", "sigma, the label-noise standard deviation (>= 0)"},
+        {"data.sparsity", "0.1", "s, the fraction of nonzero target coordinates, in [0, 1]"},
+        {"data.target", "constant", "law of a nonzero target coordinate: constant (b), rademacher (+-b), gaussian N(0, b^2)"},
+        {"data.scale", "1", "b, the size of a nonzero target coordinate (>= 0)"},
+        {"run.time", "4", "T, the time horizon; one unit of time is d samples (d SGD steps)"},
+        {"run.snapshots", "41", "number of uniform snapshot times on [0, T], both ends included (>= 2)"},
+        {"run.methods", "sgd", "comma list of sgd, sde, pde"},
+        {"run.seeds", "1", "replicates per grid point (>= 1)"},
+        {"run.seed", "1", "global seed, 0 .. 4294967295; data depend on (seed, dim, replicate) only"},
+        {"run.threshold", "0.01", "tau of false_support: |w_i| > tau on a null coordinate counts (>= 0)"},
+        {"sweep.lr", "0.5", "learning rates gamma (> 0): a value, a comma list, linspace(a,b,n) or logspace(a,b,n)"},
+        {"sweep.dim", "1000", "dimensions d (whole numbers >= 1), same forms as sweep.lr"},
+        {"sweep.alpha", "0.1", "initialisation scales alpha (> 0), same forms as sweep.lr"},
+    };
+    return table;
+}
+
+po::options_description config_options() {
+    po::options_description desc("Configuration keys (also [section] key = value in a --config file)");
+    for (const auto& key : keys()) {
+        const std::string help = std::string(key.help) + " [default: " + key.default_value + "]";
+        desc.add_options()(key.name, po::value<std::string>()->value_name("V"), help.c_str());
+    }
+    return desc;
+}
+
+po::options_description input_options() {
+    po::options_description desc("Input");
+    desc.add_options()
+        ("config,c", po::value<std::string>()->value_name("FILE"), "INI sweep file; command-line keys win over it")
+        ("lr", po::value<std::string>()->value_name("AXIS"), "shorthand for --sweep.lr")
+        ("dim", po::value<std::string>()->value_name("AXIS"), "shorthand for --sweep.dim")
+        ("alpha", po::value<std::string>()->value_name("AXIS"), "shorthand for --sweep.alpha")
+        ("method", po::value<std::string>()->value_name("LIST"), "shorthand for --run.methods");
+    return desc;
+}
+
+bool Config::has_method(const std::string& name) const {
+    return std::find(methods.begin(), methods.end(), name) != methods.end();
+}
+
+namespace {
+
+using Values = std::map<std::string, std::string>;
+
+Values defaults() {
+    Values values;
+    for (const auto& key : keys()) values[key.name] = key.default_value;
+    return values;
+}
+
+// Rewrites Boost's messages into one line that names the key.
+[[noreturn]] void rethrow_as_config_error(const po::error& e, const std::string& where) {
+    if (const auto* unknown = dynamic_cast<const po::unknown_option*>(&e)) {
+        throw ConfigError(unknown->get_option_name(), "unknown key" + where);
+    }
+    throw ConfigError(std::string(e.what()) + where);
+}
+
+void overlay_ini(Values& values, std::istream& in, const std::string& where) {
+    try {
+        const auto desc = config_options();  // parsed options keep a pointer to it
+        const auto parsed = po::parse_config_file(in, desc, false);
+        po::variables_map file_vm;
+        po::store(parsed, file_vm);
+        for (const auto& [name, value] : file_vm) values[name] = trim(value.as<std::string>());
+    } catch (const po::error& e) {
+        rethrow_as_config_error(e, where);
+    }
+}
+
+template <class F>
+auto checked(const std::string& key, const Values& values, F parse) {
+    try {
+        return parse(values.at(key));
+    } catch (const std::invalid_argument& e) {
+        throw ConfigError(key, e.what());
+    }
+}
+
+double number(const Values& v, const std::string& key) {
+    return checked(key, v, [](const std::string& s) { return parse_number(s); });
+}
+
+void require(bool ok, const std::string& key, const std::string& reason) {
+    if (!ok) throw ConfigError(key, reason);
+}
+
+std::string to_ini(const Values& values) {
+    std::ostringstream out;
+    std::string section;
+    for (const auto& key : keys()) {
+        const std::string name = key.name;
+        const auto dot = name.find('.');
+        if (name.substr(0, dot) != section) {
+            section = name.substr(0, dot);
+            out << (out.tellp() > 0 ? "\n" : "") << '[' << section << "]\n";
+        }
+        out << name.substr(dot + 1) << " = " << values.at(name) << '\n';
+    }
+    return out.str();
+}
+
+Config validate(const Values& v) {
+    Config c;
+    c.parametrization = checked("model.parametrization", v,
+                                [](const std::string& s) { return model::parse_parametrization(s); });
+    c.data.spectrum = checked("data.spectrum", v, [](const std::string& s) { return model::parse_spectrum(s); });
+    c.data.exponent = number(v, "data.exponent");
+    require(c.data.exponent >= 0.0 && c.data.exponent < 1.0, "data.exponent",
+            v.at("data.exponent") + " is outside [0, 1)");
+    c.data.noise = number(v, "data.noise");
+    require(c.data.noise >= 0.0, "data.noise", v.at("data.noise") + " is negative");
+    c.data.sparsity = number(v, "data.sparsity");
+    require(c.data.sparsity >= 0.0 && c.data.sparsity <= 1.0, "data.sparsity",
+            v.at("data.sparsity") + " is outside [0, 1]");
+    c.data.target = checked("data.target", v, [](const std::string& s) { return model::parse_target_law(s); });
+    c.data.scale = number(v, "data.scale");
+    require(c.data.scale >= 0.0, "data.scale", v.at("data.scale") + " is negative");
+
+    c.time = number(v, "run.time");
+    require(c.time > 0.0, "run.time", v.at("run.time") + " is not positive");
+    c.snapshots = checked("run.snapshots", v, [](const std::string& s) { return parse_count(s, 1'000'000); });
+    require(c.snapshots >= 2, "run.snapshots", "needs at least 2 (both ends of [0, T])");
+    c.seeds = static_cast<std::uint32_t>(
+        checked("run.seeds", v, [](const std::string& s) { return parse_count(s, 1'000'000); }));
+    require(c.seeds >= 1, "run.seeds", "needs at least 1 replicate");
+    c.seed = static_cast<std::uint32_t>(
+        checked("run.seed", v, [](const std::string& s) { return parse_count(s, 0xffffffffULL); }));
+    c.threshold = number(v, "run.threshold");
+    require(c.threshold >= 0.0, "run.threshold", v.at("run.threshold") + " is negative");
+
+    c.methods.clear();
+    std::stringstream list(v.at("run.methods"));
+    for (std::string item; std::getline(list, item, ',');) {
+        item = trim(item);
+        require(item == "sgd" || item == "sde" || item == "pde", "run.methods",
+                "'" + item + "' is not one of sgd, sde, pde");
+        require(item == "sgd", "run.methods", "'" + item + "' is not implemented yet (only sgd is)");
+        require(!c.has_method(item), "run.methods", "'" + item + "' is listed twice");
+        c.methods.push_back(item);
+    }
+    require(!c.methods.empty(), "run.methods", "names no method");
+
+    auto axis = [&](const std::string& key) {
+        return checked(key, v, [](const std::string& s) { return parse_axis(s); });
+    };
+    c.lr = axis("sweep.lr");
+    for (double x : c.lr) require(x > 0.0, "sweep.lr", "learning rate " + std::to_string(x) + " is not positive");
+    c.alpha = axis("sweep.alpha");
+    for (double x : c.alpha) require(x > 0.0, "sweep.alpha", "alpha " + std::to_string(x) + " is not positive");
+    for (double x : axis("sweep.dim")) {
+        require(x >= 1.0, "sweep.dim", "dimension " + std::to_string(x) + " is not a whole number >= 1");
+        const double rounded = std::round(x);
+        require(std::abs(x - rounded) <= 1e-9 * rounded, "sweep.dim",
+                "dimension " + std::to_string(x) + " is not a whole number");
+        // A trajectory holds about six arrays of d doubles; 1e9 is already 48 GB.
+        require(rounded <= 1e9, "sweep.dim", "dimension " + std::to_string(x) + " exceeds 1e9");
+        c.dim.push_back(static_cast<std::uint64_t>(rounded));
+    }
+    const double units = static_cast<double>(c.lr.size()) * static_cast<double>(c.dim.size()) *
+                         static_cast<double>(c.alpha.size()) * static_cast<double>(c.seeds);
+    // The master keeps one record per work unit, and every unit a row of snapshots in the file.
+    require(units * static_cast<double>(c.snapshots) <= 1e10, "sweep",
+            "the grid has " + std::to_string(static_cast<long long>(units)) + " trajectories of " +
+                std::to_string(c.snapshots) + " snapshots, more than the 1e10 values allowed");
+    c.ini = to_ini(v);
+    return c;
+}
+
+}  // namespace
+
+Config resolve(const po::variables_map& command_line) {
+    Values values = defaults();
+    if (command_line.count("config")) {
+        const auto path = command_line["config"].as<std::string>();
+        std::ifstream in(path);
+        if (!in) throw ConfigError("--config", "cannot read '" + path + "'");
+        overlay_ini(values, in, " (in " + path + ")");
+    }
+    for (const auto& key : keys()) {
+        if (command_line.count(key.name)) values[key.name] = trim(command_line[key.name].as<std::string>());
+    }
+    const std::pair<const char*, const char*> shorthands[] = {
+        {"lr", "sweep.lr"}, {"dim", "sweep.dim"}, {"alpha", "sweep.alpha"}, {"method", "run.methods"}};
+    for (const auto& [shorthand, key] : shorthands) {
+        if (!command_line.count(shorthand)) continue;
+        require(!command_line.count(key), key, std::string("given twice, as --") + key + " and --" + shorthand);
+        values[key] = trim(command_line[shorthand].as<std::string>());
+    }
+    return validate(values);
+}
+
+void require_single_point(const Config& config) {
+    const std::pair<const char*, std::size_t> axes[] = {
+        {"sweep.lr", config.lr.size()}, {"sweep.dim", config.dim.size()}, {"sweep.alpha", config.alpha.size()}};
+    for (const auto& [key, n] : axes) {
+        require(n == 1, key, "dln run computes one point, but the axis has " + std::to_string(n) +
+                                 " values (use dln sweep for a grid)");
+    }
+}
+
+Config parse_ini_text(const std::string& text) {
+    Values values = defaults();
+    std::istringstream in(text);
+    overlay_ini(values, in, "");
+    return validate(values);
+}
+
+}  // namespace dln::config

@@ -1,0 +1,70 @@
+// The one description of every configuration key. A key `section.key` of an INI sweep file is
+// also the command-line option `--section.key=value`; the command line wins over the file, and
+// every key has a default, so an empty configuration is a sensible run.
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "dln/model/data_model.hpp"
+#include "dln/model/parametrization.hpp"
+
+namespace dln::config {
+
+// A configuration error: what() is one line naming the key and the reason.
+class ConfigError : public std::runtime_error {
+public:
+    ConfigError(const std::string& key, const std::string& reason)
+        : std::runtime_error(key + ": " + reason) {}
+    explicit ConfigError(const std::string& message) : std::runtime_error(message) {}
+};
+
+struct Key {
+    const char* name;           // section.key
+    const char* default_value;  // as text
+    const char* help;
+};
+
+// Every key, in the order the resolved INI text lists them.
+const std::vector<Key>& keys();
+
+// The resolved, validated configuration.
+struct Config {
+    model::Parametrization parametrization = model::Parametrization::u2v2;
+    model::DataSpec data;
+    double time = 4.0;
+    std::size_t snapshots = 41;
+    std::vector<std::string> methods{"sgd"};
+    std::uint32_t seeds = 1;
+    std::uint32_t seed = 1;
+    double threshold = 1e-2;
+    std::vector<double> lr;
+    std::vector<std::uint64_t> dim;
+    std::vector<double> alpha;
+
+    // The resolved configuration as INI text, every key present (stored in result files).
+    std::string ini;
+
+    bool has_method(const std::string& name) const;
+};
+
+// The options `--section.key` for every key (typed as text: values are validated in resolve).
+boost::program_options::options_description config_options();
+// --config FILE, and the shorthands --lr, --dim, --alpha, --method.
+boost::program_options::options_description input_options();
+
+// Reads the command line (already parsed into vm, with input_options and config_options), the
+// config file it names (if any), applies the shorthands and validates every key. Throws
+// ConfigError, whose message names the key, on any problem.
+Config resolve(const boost::program_options::variables_map& command_line);
+
+// `dln run` computes one grid point: every axis must hold exactly one value.
+void require_single_point(const Config& config);
+
+// Parses INI text (e.g. a file's stored config) alone, with the same validation.
+Config parse_ini_text(const std::string& text);
+
+}  // namespace dln::config

@@ -1,0 +1,208 @@
+#include "dln/io/result_file.hpp"
+
+#include <hdf5.h>
+#include <hdf5_hl.h>
+
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <stdexcept>
+#include <type_traits>
+
+namespace dln::io {
+namespace {
+
+static_assert(std::is_same_v<hid_t, std::int64_t>, "HDF5 >= 1.10 uses 64-bit identifiers");
+
+hid_t check(hid_t id, const std::string& what) {
+    if (id < 0) throw std::runtime_error("HDF5: " + what + " failed");
+    return id;
+}
+
+void check(herr_t status, const std::string& what, int) {
+    if (status < 0) throw std::runtime_error("HDF5: " + what + " failed");
+}
+
+// Closes an HDF5 identifier of any kind when it leaves scope.
+class Handle {
+public:
+    explicit Handle(hid_t id) : id_(id) {}
+    Handle(const Handle&) = delete;
+    Handle& operator=(const Handle&) = delete;
+    ~Handle() {
+        if (id_ >= 0) H5Idec_ref(id_);
+    }
+    operator hid_t() const { return id_; }
+
+private:
+    hid_t id_;
+};
+
+void write_string_attribute(hid_t object, const char* name, const std::string& value) {
+    Handle type(check(H5Tcopy(H5T_C_S1), "H5Tcopy"));
+    check(H5Tset_size(type, H5T_VARIABLE), "H5Tset_size", 0);
+    check(H5Tset_cset(type, H5T_CSET_UTF8), "H5Tset_cset", 0);
+    Handle space(check(H5Screate(H5S_SCALAR), "H5Screate"));
+    Handle attr(check(H5Acreate2(object, name, type, space, H5P_DEFAULT, H5P_DEFAULT),
+                      std::string("creating attribute ") + name));
+    const char* text = value.c_str();
+    check(H5Awrite(attr, type, &text), std::string("writing attribute ") + name, 0);
+}
+
+template <class T>
+hid_t create_axis(hid_t parent, const char* name, const std::vector<T>& values, hid_t mem_type,
+                  hid_t file_type, const char* scale_name) {
+    const hsize_t n = values.size();
+    Handle space(check(H5Screate_simple(1, &n, nullptr), "H5Screate_simple"));
+    const hid_t ds = check(H5Dcreate2(parent, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                           std::string("creating ") + name);
+    // Same values on every rank; HDF5 writes the raw data once per collective call.
+    check(H5Dwrite(ds, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
+          std::string("writing ") + name, 0);
+    check(H5DSset_scale(ds, scale_name), std::string("making ") + name + " a dimension scale", 0);
+    return ds;
+}
+
+}  // namespace
+
+struct ResultFile::Impl {
+    hid_t file = -1;
+    ResultLayout layout;
+    // The datasets stay open from create() to close(), so writers never open or close objects:
+    // those are metadata operations and would have to be collective. Per method: the observable
+    // datasets in layout order, then status, diverged_at, wall_seconds.
+    std::map<std::string, std::vector<hid_t>> datasets;
+};
+
+ResultFile::ResultFile(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ResultFile::ResultFile(ResultFile&&) noexcept = default;
+ResultFile& ResultFile::operator=(ResultFile&&) noexcept = default;
+ResultFile::~ResultFile() = default;
+
+void ResultFile::check_can_create(const std::string& path, bool overwrite) {
+    namespace fs = std::filesystem;
+    if (path.empty()) throw std::invalid_argument("no output file given");
+    const fs::path file(path);
+    const fs::path dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) {
+        throw std::invalid_argument("directory '" + dir.string() + "' of '" + path + "' does not exist");
+    }
+    if (fs::exists(file, ec) && !overwrite) {
+        throw std::invalid_argument("'" + path + "' exists; pass --force to overwrite it");
+    }
+    if (fs::is_directory(file, ec)) throw std::invalid_argument("'" + path + "' is a directory");
+}
+
+ResultFile ResultFile::create(MPI_Comm comm, const std::string& path, const ResultLayout& layout,
+                              bool overwrite) {
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors are reported as exceptions
+    Handle fapl(check(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate"));
+    check(H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL), "H5Pset_fapl_mpio", 0);
+    const hid_t file = H5Fcreate(path.c_str(), overwrite ? H5F_ACC_TRUNC : H5F_ACC_EXCL, H5P_DEFAULT, fapl);
+    if (file < 0) throw std::runtime_error("cannot create the HDF5 file '" + path + "'");
+
+    write_string_attribute(file, "schema", schema);
+    write_string_attribute(file, "config", layout.config);
+    write_string_attribute(file, "version", layout.version);
+
+    Handle axes(check(H5Gcreate2(file, "axes", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "creating /axes"));
+    std::vector<std::int64_t> dims(layout.dim.begin(), layout.dim.end());
+    std::vector<std::int64_t> seeds(layout.seeds);
+    for (std::size_t s = 0; s < seeds.size(); ++s) seeds[s] = static_cast<std::int64_t>(s);
+    Handle lr(create_axis(axes, "lr", layout.lr, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, "lr"));
+    Handle dim(create_axis(axes, "dim", dims, H5T_NATIVE_INT64, H5T_STD_I64LE, "dim"));
+    Handle alpha(create_axis(axes, "alpha", layout.alpha, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, "alpha"));
+    Handle seed(create_axis(axes, "seed", seeds, H5T_NATIVE_INT64, H5T_STD_I64LE, "seed"));
+    Handle time(create_axis(file, "time", layout.time, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, "time"));
+
+    const double nan = std::nan("");
+    const std::int8_t pending = static_cast<std::int8_t>(UnitStatus::pending);
+    auto impl = std::make_unique<Impl>();
+    impl->file = file;
+    impl->layout = layout;
+    for (const auto& method : layout.methods) {
+        // pde does not depend on the dimension or the replicate: its datasets drop those axes.
+        const bool per_point = method == "pde";
+        std::vector<hid_t> scales = per_point ? std::vector<hid_t>{lr, alpha}
+                                              : std::vector<hid_t>{lr, dim, alpha, seed};
+        std::vector<hsize_t> shape = per_point
+            ? std::vector<hsize_t>{layout.lr.size(), layout.alpha.size()}
+            : std::vector<hsize_t>{layout.lr.size(), layout.dim.size(), layout.alpha.size(), layout.seeds};
+        Handle group(check(H5Gcreate2(file, method.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                           "creating /" + method));
+        auto make = [&](const std::string& name, hid_t type, const void* fill, bool with_time) {
+            std::vector<hsize_t> dims_here = shape;
+            if (with_time) dims_here.push_back(layout.time.size());
+            Handle space(check(H5Screate_simple(static_cast<int>(dims_here.size()), dims_here.data(), nullptr),
+                               "H5Screate_simple"));
+            Handle dcpl(check(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate"));
+            // Unwritten entries read as pending / NaN; no compression: slabs are written independently.
+            check(H5Pset_fill_value(dcpl, type, fill), "H5Pset_fill_value", 0);
+            check(H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY), "H5Pset_alloc_time", 0);
+            const hid_t ds = check(H5Dcreate2(group, name.c_str(), type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
+                                   "creating /" + method + "/" + name);
+            for (std::size_t k = 0; k < scales.size(); ++k) {
+                check(H5DSattach_scale(ds, scales[k], static_cast<unsigned>(k)), "attaching a scale", 0);
+            }
+            if (with_time) {
+                check(H5DSattach_scale(ds, time, static_cast<unsigned>(scales.size())), "attaching /time", 0);
+            }
+            impl->datasets[method].push_back(ds);
+        };
+        for (const auto& observable : layout.observables) make(observable, H5T_NATIVE_DOUBLE, &nan, true);
+        make("status", H5T_NATIVE_INT8, &pending, false);
+        make("diverged_at", H5T_NATIVE_DOUBLE, &nan, false);
+        make("wall_seconds", H5T_NATIVE_DOUBLE, &nan, false);
+    }
+    return ResultFile(std::move(impl));
+}
+
+void ResultFile::write(const std::string& method, const UnitRecord& record) {
+    if (!impl_ || impl_->file < 0) throw std::logic_error("writing to a closed result file");
+    const auto& layout = impl_->layout;
+    const auto& datasets = impl_->datasets.at(method);
+    const bool per_point = method == "pde";
+    std::vector<hsize_t> start = per_point
+        ? std::vector<hsize_t>{record.index[0], record.index[2]}
+        : std::vector<hsize_t>{record.index[0], record.index[1], record.index[2], record.index[3]};
+    const std::size_t n_time = layout.time.size();
+    if (record.values.size() != layout.observables.size() * n_time) {
+        throw std::invalid_argument("UnitRecord has the wrong number of values");
+    }
+    auto write_slab = [&](hid_t ds, hid_t mem_type, const void* data, bool with_time) {
+        std::vector<hsize_t> offset = start, count(start.size(), 1);
+        if (with_time) {
+            offset.push_back(0);
+            count.push_back(n_time);
+        }
+        Handle file_space(check(H5Dget_space(ds), "H5Dget_space"));
+        check(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, offset.data(), nullptr, count.data(), nullptr),
+              "selecting a slab", 0);
+        const hsize_t n = with_time ? n_time : 1;
+        Handle mem_space(check(H5Screate_simple(1, &n, nullptr), "H5Screate_simple"));
+        // Independent transfer (the default): other ranks are busy computing their own units.
+        check(H5Dwrite(ds, mem_type, mem_space, file_space, H5P_DEFAULT, data), "writing a slab", 0);
+    };
+    for (std::size_t k = 0; k < layout.observables.size(); ++k) {
+        write_slab(datasets[k], H5T_NATIVE_DOUBLE, record.values.data() + k * n_time, true);
+    }
+    const auto status = static_cast<std::int8_t>(record.status);
+    const std::size_t base = layout.observables.size();
+    write_slab(datasets[base], H5T_NATIVE_INT8, &status, false);
+    write_slab(datasets[base + 1], H5T_NATIVE_DOUBLE, &record.diverged_at, false);
+    write_slab(datasets[base + 2], H5T_NATIVE_DOUBLE, &record.wall_seconds, false);
+}
+
+void ResultFile::close() {
+    if (!impl_ || impl_->file < 0) return;
+    for (const auto& [method, datasets] : impl_->datasets) {
+        for (hid_t ds : datasets) H5Dclose(ds);
+    }
+    impl_->datasets.clear();
+    const herr_t status = H5Fclose(impl_->file);
+    impl_->file = -1;
+    if (status < 0) throw std::runtime_error("HDF5: closing the result file failed");
+}
+
+}  // namespace dln::io

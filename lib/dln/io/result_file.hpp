@@ -1,0 +1,71 @@
+// The sweep's one parallel HDF5 file (layout "dln-sweep/1", documented in README.md).
+//
+// Parallel HDF5 needs every metadata operation (create, open, close, attributes, dimension
+// scales) to be collective, so create() and close() are called by every rank and build the
+// whole layout up front; afterwards a rank writes its own units' slabs independently.
+#pragma once
+
+#include <mpi.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dln::io {
+
+enum class UnitStatus : std::int8_t { pending = 0, done = 1, diverged = 2, failed = 3 };
+
+struct ResultLayout {
+    std::vector<double> lr;
+    std::vector<std::uint64_t> dim;
+    std::vector<double> alpha;
+    std::size_t seeds = 1;
+    std::vector<double> time;
+    std::vector<std::string> methods;      // groups /sgd, /sde, /pde
+    std::vector<std::string> observables;  // one dataset per observable in each method group
+    std::string config;                    // resolved INI text (root attribute)
+    std::string version;
+};
+
+// One trajectory's results: values[observable * n_time + j].
+struct UnitRecord {
+    std::array<std::size_t, 4> index{};  // (i_lr, i_dim, i_alpha, i_seed)
+    UnitStatus status = UnitStatus::pending;
+    double diverged_at = 0.0;
+    double wall_seconds = 0.0;
+    std::vector<double> values;
+};
+
+class ResultFile {
+public:
+    // Collective over comm. Fails if the path exists, unless overwrite is set.
+    static ResultFile create(MPI_Comm comm, const std::string& path, const ResultLayout& layout,
+                             bool overwrite);
+    ResultFile(ResultFile&&) noexcept;
+    ResultFile& operator=(ResultFile&&) noexcept;
+    ResultFile(const ResultFile&) = delete;
+    ResultFile& operator=(const ResultFile&) = delete;
+    ~ResultFile();  // does not close: closing is collective, so it is explicit
+
+    // Throws std::invalid_argument if create() would fail for a reason a user can fix: the
+    // directory does not exist, or the file exists and overwrite is not set. Touches nothing.
+    static void check_can_create(const std::string& path, bool overwrite);
+
+    // Independent: any rank, any time between create() and close().
+    void write(const std::string& method, const UnitRecord& record);
+
+    // Collective.
+    void close();
+
+    static constexpr const char* schema = "dln-sweep/1";
+
+private:
+    struct Impl;  // the HDF5 identifiers, kept out of this header
+    explicit ResultFile(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dln::io

@@ -1,0 +1,44 @@
+// What a simulator hands back: the observables at the snapshot times, and how the run ended.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "dln/model/data_model.hpp"
+#include "dln/model/observables.hpp"
+#include "dln/model/parametrization.hpp"
+
+namespace dln::sim {
+
+// One grid point: everything that, with (seed, replicate), determines a trajectory.
+struct PointSpec {
+    model::Parametrization parametrization = model::Parametrization::u2v2;
+    model::DataSpec data;
+    double lr = 0.5;
+    std::size_t dim = 1000;
+    double alpha = 0.1;
+};
+
+struct RunSpec {
+    double time = 4.0;            // T, in units of d samples
+    std::size_t snapshots = 41;   // uniform on [0, T], both ends included (>= 2)
+    double threshold = 1e-3;      // tau of false_support
+    double divergence_factor = 1e6;  // a run whose risk exceeds this times R(0) has diverged
+};
+
+// t_j = j T / (n - 1), j = 0..n-1: the nominal times written to every output.
+std::vector<double> snapshot_times(const RunSpec& run);
+
+// The SGD step at which snapshot time t is taken: round(t d). One step is 1/d of time, so the
+// step's own time differs from the nominal one by at most 1/(2d).
+std::uint64_t step_at(double t, std::size_t dim);
+
+struct Trajectory {
+    std::vector<model::Observables> snapshots;  // one per snapshot time; NaN after divergence
+    bool diverged = false;
+    double diverged_at = std::numeric_limits<double>::quiet_NaN();  // time of the first bad step
+};
+
+}  // namespace dln::sim

@@ -1,0 +1,44 @@
+// The sweep schedule: the grid lr x dim x alpha x replicate as work units, most expensive first.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dln/config/config.hpp"
+#include "dln/sim/trajectory.hpp"
+
+namespace dln::sweep {
+
+// One trajectory of one method: indices into the axes (lr, dim, alpha, seed).
+struct WorkUnit {
+    std::size_t id;                   // row-major position in the grid
+    std::array<std::size_t, 4> index; // (i_lr, i_dim, i_alpha, i_seed)
+    double cost;                      // proportional to the work: dim^2 T (T d steps of O(d))
+};
+
+class SweepGrid {
+public:
+    explicit SweepGrid(const config::Config& config);
+
+    std::size_t size() const { return units_.size(); }
+    const WorkUnit& unit(std::size_t id) const { return units_[id]; }
+    // Unit ids, most expensive first; ties in grid order, so every rank agrees.
+    const std::vector<std::size_t>& schedule() const { return schedule_; }
+
+    // The grid point and replicate of a unit.
+    sim::PointSpec point(const WorkUnit& unit) const;
+    std::uint32_t replicate(const WorkUnit& unit) const { return static_cast<std::uint32_t>(unit.index[3]); }
+    sim::RunSpec run_spec() const;
+    const config::Config& config() const { return config_; }
+    std::string describe(const WorkUnit& unit) const;
+
+private:
+    config::Config config_;
+    std::vector<WorkUnit> units_;
+    std::vector<std::size_t> schedule_;
+};
+
+}  // namespace dln::sweep
