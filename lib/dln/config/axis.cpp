@@ -106,7 +106,7 @@ std::vector<double> parse_axis(std::string_view spec) {
     std::set<double> seen;
     for (double v : values) {
         if (!seen.insert(v).second) {
-            throw std::invalid_argument("'" + s + "' repeats the value " + std::to_string(v));
+            throw std::invalid_argument("'" + s + "' repeats a value");
         }
     }
     return values;

@@ -1,6 +1,7 @@
 #include "dln/config/config.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -61,6 +62,12 @@ bool Config::has_method(const std::string& name) const {
 namespace {
 
 using Values = std::map<std::string, std::string>;
+
+std::string show(double x) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%g", x);
+    return text;
+}
 
 Values defaults() {
     Values values;
@@ -165,16 +172,16 @@ Config validate(const Values& v) {
         return checked(key, v, [](const std::string& s) { return parse_axis(s); });
     };
     c.lr = axis("sweep.lr");
-    for (double x : c.lr) require(x > 0.0, "sweep.lr", "learning rate " + std::to_string(x) + " is not positive");
+    for (double x : c.lr) require(x > 0.0, "sweep.lr", "learning rate " + show(x) + " is not positive");
     c.alpha = axis("sweep.alpha");
-    for (double x : c.alpha) require(x > 0.0, "sweep.alpha", "alpha " + std::to_string(x) + " is not positive");
+    for (double x : c.alpha) require(x > 0.0, "sweep.alpha", "alpha " + show(x) + " is not positive");
     for (double x : axis("sweep.dim")) {
-        require(x >= 1.0, "sweep.dim", "dimension " + std::to_string(x) + " is not a whole number >= 1");
+        require(x >= 1.0, "sweep.dim", "dimension " + show(x) + " is not a whole number >= 1");
         const double rounded = std::round(x);
         require(std::abs(x - rounded) <= 1e-9 * rounded, "sweep.dim",
-                "dimension " + std::to_string(x) + " is not a whole number");
+                "dimension " + show(x) + " is not a whole number");
         // A trajectory holds about six arrays of d doubles; 1e9 is already 48 GB.
-        require(rounded <= 1e9, "sweep.dim", "dimension " + std::to_string(x) + " exceeds 1e9");
+        require(rounded <= 1e9, "sweep.dim", "dimension " + show(x) + " exceeds 1e9");
         c.dim.push_back(static_cast<std::uint64_t>(rounded));
     }
     const double units = static_cast<double>(c.lr.size()) * static_cast<double>(c.dim.size()) *

@@ -1,0 +1,53 @@
+# Bad input: exit status 2, exactly one line on stderr naming the key, and no output file.
+source "$(dirname "$0")/common.sh"
+
+check_rejected() {  # name-of-key, then the dln arguments
+    local key=$1; shift
+    local out="$WORK/out.h5" status=0
+    rm -f "$out"
+    "$DLN" "$@" > "$WORK/stdout" 2> "$WORK/stderr" || status=$?
+    local lines
+    lines=$(wc -l < "$WORK/stderr")
+    if [ "$status" -ne 2 ]; then fail "$*: exit status $status, not 2"
+    elif [ "$lines" -ne 1 ]; then fail "$*: $lines lines on stderr: $(cat "$WORK/stderr")"
+    elif ! grep -qF -- "$key" "$WORK/stderr"; then fail "$*: '$key' not named in: $(cat "$WORK/stderr")"
+    elif [ -e "$out" ]; then fail "$*: created $out"
+    else pass "$* -> $(cat "$WORK/stderr")"
+    fi
+}
+
+printf '[data]\nnoisy = 0.1\n' > "$WORK/unknown.ini"
+printf '[run]\nmethods = sgd\nmethods = sgd\n' > "$WORK/twice.ini"
+for cmd in run sweep; do
+    extra=()
+    [ "$cmd" = sweep ] && extra=(--output "$WORK/out.h5")
+    check_rejected data.noisy $cmd --config "$WORK/unknown.ini" "${extra[@]}"
+    check_rejected run.methods $cmd --config "$WORK/twice.ini" "${extra[@]}"
+    check_rejected --bogus $cmd --bogus=1 "${extra[@]}"
+    check_rejected data.noise $cmd --data.noise=0.1x "${extra[@]}"
+    check_rejected data.noise $cmd --data.noise=inf "${extra[@]}"
+    check_rejected sweep.dim $cmd --dim -5 "${extra[@]}"
+    check_rejected sweep.dim $cmd --sweep.dim=0 "${extra[@]}"
+    check_rejected sweep.alpha $cmd --sweep.alpha= "${extra[@]}"
+    check_rejected sweep.lr $cmd --lr "linspace(0.1, 1)" "${extra[@]}"
+    check_rejected sweep.lr $cmd --lr "1, 1" "${extra[@]}"
+    check_rejected model.parametrization $cmd --model.parametrization=mlp "${extra[@]}"
+    check_rejected data.sparsity $cmd --data.sparsity=1.5 "${extra[@]}"
+    check_rejected run.seeds $cmd --run.seeds=0 "${extra[@]}"
+    check_rejected config $cmd --config "$WORK/missing.ini" "${extra[@]}"
+done
+check_rejected sweep.lr run --lr "0.5, 1"
+check_rejected --output sweep
+check_rejected --output sweep --output "$WORK/no/such/dir/out.h5"
+check_rejected "unknown command" frobnicate
+
+# An existing file is never clobbered without --force.
+echo keep > "$WORK/existing.h5"
+status=0
+"$DLN" sweep --output "$WORK/existing.h5" --dim 20 --run.time 0.5 2> "$WORK/stderr" > /dev/null || status=$?
+[ "$status" -eq 2 ] && grep -q -- '--force' "$WORK/stderr" && [ "$(cat "$WORK/existing.h5")" = keep ] \
+    && pass "existing output kept" || fail "existing output: status $status, $(cat "$WORK/stderr")"
+"$DLN" sweep -q --force --output "$WORK/existing.h5" --dim 20 --run.time 0.5 > /dev/null \
+    && [ "$(head -c 4 "$WORK/existing.h5" | od -An -c | tr -d ' ')" != keep ] \
+    && pass "--force overwrites" || fail "--force"
+finish

@@ -1,0 +1,28 @@
+# The command line as a user meets it: help, version, the default run's CSV.
+source "$(dirname "$0")/common.sh"
+
+"$DLN" --version | grep -Eq '^dln [0-9]+\.[0-9]+\.[0-9]+$' && pass "--version" || fail "--version"
+"$DLN" --help | grep -q 'sweep' && pass "--help lists the commands" || fail "--help"
+"$DLN" run --help | grep -q 'data.sparsity' && pass "run --help lists the keys" || fail "run --help"
+"$DLN" sweep --help | grep -q -- '--output' && pass "sweep --help" || fail "sweep --help"
+
+"$DLN" run > "$WORK/default.csv"
+header=$(head -1 "$WORK/default.csv")
+[ "$header" = "method,seed,t,risk,excess,dist,l1,curvature,gradnorm,balance,false_support" ] \
+    && pass "CSV header" || fail "CSV header: $header"
+# Defaults: 41 snapshots of one replicate of sgd.
+[ "$(tail -n +2 "$WORK/default.csv" | wc -l)" -eq 41 ] && pass "41 rows" || fail "row count"
+# Same seed, same numbers; another seed, other numbers.
+"$DLN" run > "$WORK/again.csv"
+cmp -s "$WORK/default.csv" "$WORK/again.csv" && pass "reproducible" || fail "not reproducible"
+"$DLN" run --run.seed 2 > "$WORK/other.csv"
+cmp -s "$WORK/default.csv" "$WORK/other.csv" && fail "seed ignored" || pass "seed matters"
+# Replicates and methods multiply the rows; the file's keys are read, the command line wins.
+printf '[run]\nseeds = 3\nsnapshots = 5\n[sweep]\nlr = 0.25\n' > "$WORK/point.ini"
+"$DLN" run --config "$WORK/point.ini" --run.snapshots 6 > "$WORK/point.csv"
+[ "$(tail -n +2 "$WORK/point.csv" | wc -l)" -eq 18 ] && pass "3 replicates x 6 snapshots" || fail "config file rows"
+# A divergent run prints NaN after its divergence and says so, but exits 0: it is a result.
+"$DLN" run --model.parametrization=linear --lr 2.5 --run.time 20 --dim 100 > "$WORK/div.csv" 2> "$WORK/div.err"
+tail -1 "$WORK/div.csv" | grep -q ',nan' && pass "NaN after divergence" || fail "divergence rows"
+grep -q 'diverged at t = ' "$WORK/div.err" && pass "divergence reported" || fail "divergence message"
+finish

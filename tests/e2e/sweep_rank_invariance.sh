@@ -1,0 +1,29 @@
+# dln sweep under mpiexec -n 1, 2, 3 and 5 (oversubscribed on 2 cores): the result datasets are
+# bitwise identical, whatever the number of ranks and so the order in which units were computed.
+source "$(dirname "$0")/common.sh"
+
+cat > "$WORK/sweep.ini" <<'INI'
+[model]
+parametrization = u2v2
+[data]
+noise = 0.05
+target = rademacher
+[run]
+time = 3
+snapshots = 7
+seeds = 2
+[sweep]
+lr = 0.5, 2, 9
+dim = 40, 120, 80
+alpha = 0.05, 0.3
+INI
+for np in 1 2 3 5; do
+    "$MPIEXEC" -n $np "$DLN" sweep -q --config "$WORK/sweep.ini" --output "$WORK/np$np.h5" > "$WORK/np$np.log" \
+        && pass "np=$np: $(tail -1 "$WORK/np$np.log")" || fail "np=$np: $(cat "$WORK/np$np.log")"
+done
+grep -q ' diverged' "$WORK/np1.log" && grep -vq ' 0 diverged' "$WORK/np1.log" \
+    && pass "the grid includes diverged units" || fail "no divergence in the grid"
+for np in 2 3 5; do
+    result=$("$SAME" "$WORK/np1.h5" "$WORK/np$np.h5") && pass "np=1 vs np=$np: $result" || fail "np=1 vs np=$np: $result"
+done
+finish

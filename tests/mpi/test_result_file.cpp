@@ -1,0 +1,120 @@
+// The result file under MPI: collective creation, independent slab writes from every rank, and a
+// layout that a plain (serial) HDF5 reader sees as documented.
+#include <catch2/catch.hpp>
+#include <hdf5.h>
+#include <hdf5_hl.h>
+
+#include <cmath>
+#include <cstdio>
+
+#include "dln/io/result_file.hpp"
+#include "mpi_test_support.hpp"
+
+using namespace dln::io;
+
+namespace {
+
+ResultLayout small_layout() {
+    ResultLayout layout;
+    layout.lr = {0.5, 1.0, 2.0};
+    layout.dim = {100, 200};
+    layout.alpha = {0.1};
+    layout.seeds = 2;
+    layout.time = {0.0, 0.5, 1.0};
+    layout.methods = {"sgd"};
+    layout.observables = {"risk", "l1"};
+    layout.config = "[run]\ntime = 1\n";
+    layout.version = "test";
+    return layout;
+}
+
+// A value that identifies (unit, observable, time).
+double tag(std::size_t l, std::size_t d, std::size_t s, std::size_t k, std::size_t j) {
+    return 1000.0 * static_cast<double>(l) + 100.0 * static_cast<double>(d) + 10.0 * static_cast<double>(s) +
+           static_cast<double>(k) + 0.1 * static_cast<double>(j);
+}
+
+std::vector<double> read_all(hid_t file, const char* name, std::size_t n) {
+    std::vector<double> v(n);
+    const hid_t ds = H5Dopen2(file, name, H5P_DEFAULT);
+    H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
+    H5Dclose(ds);
+    return v;
+}
+
+}  // namespace
+
+TEST_CASE("every rank writes its own units into the one file", "[Parallel][io]") {
+    const auto path = dln::testing::scratch_file("result-file");
+    const auto layout = small_layout();
+    auto file = ResultFile::create(MPI_COMM_WORLD, path, layout, false);
+    // Units (l, d, 0, s) with an even linear index are written, round-robin over the ranks; the
+    // odd ones stay pending.
+    std::size_t unit = 0;
+    for (std::size_t l = 0; l < 3; ++l)
+        for (std::size_t d = 0; d < 2; ++d)
+            for (std::size_t s = 0; s < 2; ++s, ++unit) {
+                if (unit % 2 == 1 || (unit / 2) % static_cast<std::size_t>(dln::testing::size()) !=
+                                         static_cast<std::size_t>(dln::testing::rank())) {
+                    continue;
+                }
+                UnitRecord r;
+                r.index = {l, d, 0, s};
+                r.status = l == 2 ? UnitStatus::diverged : UnitStatus::done;
+                r.diverged_at = l == 2 ? 0.25 : std::nan("");
+                r.wall_seconds = 1.0;
+                for (std::size_t k = 0; k < 2; ++k)
+                    for (std::size_t j = 0; j < 3; ++j) r.values.push_back(tag(l, d, s, k, j));
+                file.write("sgd", r);
+            }
+    file.close();
+
+    // A second create must not clobber it.
+    CHECK_THROWS(ResultFile::create(MPI_COMM_WORLD, path, layout, false));
+    CHECK_THROWS_WITH(ResultFile::check_can_create(path, false), Catch::Contains("--force"));
+    CHECK_NOTHROW(ResultFile::check_can_create(path, true));
+    CHECK_THROWS_WITH(ResultFile::check_can_create("/nonexistent-dir/x.h5", true), Catch::Contains("does not exist"));
+
+    if (dln::testing::rank() == 0) {
+        const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+        REQUIRE(f >= 0);
+        const auto risk = read_all(f, "/sgd/risk", 3 * 2 * 1 * 2 * 3);
+        const auto l1 = read_all(f, "/sgd/l1", 3 * 2 * 1 * 2 * 3);
+        std::vector<signed char> status(12);
+        const hid_t st = H5Dopen2(f, "/sgd/status", H5P_DEFAULT);
+        H5Dread(st, H5T_NATIVE_SCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, status.data());
+        const hid_t lr = H5Dopen2(f, "/axes/lr", H5P_DEFAULT);
+        const hid_t time = H5Dopen2(f, "/time", H5P_DEFAULT);
+        CHECK(H5DSis_attached(st, lr, 0) > 0);
+        const hid_t rk = H5Dopen2(f, "/sgd/risk", H5P_DEFAULT);
+        CHECK(H5DSis_attached(rk, time, 4) > 0);
+        for (hid_t h : {st, lr, time, rk}) H5Dclose(h);
+        unit = 0;
+        for (std::size_t l = 0; l < 3; ++l)
+            for (std::size_t d = 0; d < 2; ++d)
+                for (std::size_t s = 0; s < 2; ++s, ++unit) {
+                    const bool written = unit % 2 == 0;
+                    CHECK(status[unit] == (written ? (l == 2 ? 2 : 1) : 0));
+                    for (std::size_t j = 0; j < 3; ++j) {
+                        const double r = risk[unit * 3 + j], a = l1[unit * 3 + j];
+                        if (written) {
+                            CHECK(r == tag(l, d, s, 0, j));
+                            CHECK(a == tag(l, d, s, 1, j));
+                        } else {
+                            CHECK(std::isnan(r));  // pending reads as NaN
+                        }
+                    }
+                }
+        char* schema = nullptr;
+        const hid_t attr = H5Aopen(f, "schema", H5P_DEFAULT);
+        const hid_t type = H5Aget_type(attr);
+        H5Aread(attr, type, &schema);
+        CHECK(std::string(schema) == ResultFile::schema);
+        H5free_memory(schema);
+        H5Tclose(type);
+        H5Aclose(attr);
+        H5Fclose(f);
+        std::remove(path.c_str());
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+}

@@ -1,0 +1,177 @@
+// The sampler: the laws of x, of the label noise and of the target, with tolerances from the
+// sample size (statistics.hpp), and the keying rules that make sweeps reproducible.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "dln/rng/sample_stream.hpp"
+#include "dln/sim/problem.hpp"
+#include "dln/sim/sgd_simulator.hpp"
+#include "statistics.hpp"
+
+using dln::rng::SampleStream;
+using namespace dln::testing;
+
+namespace {
+
+// n draws of the step Gaussians of one stream, step after step.
+std::vector<double> draw(const SampleStream& stream, std::size_t dim, std::size_t steps) {
+    std::vector<double> all, block(dim);
+    for (std::size_t k = 0; k < steps; ++k) {
+        stream.fill_gaussians(block, k);
+        all.insert(all.end(), block.begin(), block.end());
+    }
+    return all;
+}
+
+double correlation(const std::vector<double>& a, const std::vector<double>& b) {
+    const auto ma = moments(a), mb = moments(b);
+    double c = 0.0;
+    for (std::size_t i = 0; i < a.size(); ++i) c += (a[i] - ma.mean) * (b[i] - mb.mean);
+    return c / static_cast<double>(a.size() - 1) / std::sqrt(ma.variance * mb.variance);
+}
+
+}  // namespace
+
+TEST_CASE("step Gaussians have mean 0, variance 1, normal quantiles and no correlations", "[rng]") {
+    const std::size_t dim = 1000, steps = 400;  // N = 4e5 draws
+    const auto z = draw(SampleStream(7, dim, 3), dim, steps);
+    const double n = static_cast<double>(z.size());
+    const double bound = normal_bound(9);  // nine comparisons below
+    const auto m = moments(z);
+    INFO("mean " << m.mean << ", variance " << m.variance << ", bound " << bound << " standard errors");
+    CHECK(std::abs(m.mean) <= bound / std::sqrt(n));                   // sd of the mean: 1/sqrt(N)
+    CHECK(std::abs(m.variance - 1.0) <= bound * std::sqrt(2.0 / n));   // sd of s^2: sqrt(2/N)
+    double fourth = 0.0;
+    for (double v : z) fourth += v * v * v * v;
+    CHECK(std::abs(fourth / n - 3.0) <= bound * std::sqrt(96.0 / n));  // Var z^4 = 105 - 9
+    for (double q : {-1.0, 0.0, 1.5}) {                                // CDF at three points
+        const double p = 0.5 * std::erfc(-q / std::sqrt(2.0));
+        const double frac = static_cast<double>(std::count_if(z.begin(), z.end(), [q](double v) { return v <= q; })) / n;
+        CHECK(std::abs(frac - p) <= bound * std::sqrt(p * (1 - p) / n));
+    }
+    // Neighbours within a step (a Box-Muller pair shares its radius: z0^2 and z1^2 must still be
+    // uncorrelated), and the same coordinate on consecutive steps.
+    std::vector<double> a, b, a2, b2, now, next;
+    for (std::size_t k = 0; k < steps; ++k)
+        for (std::size_t i = 0; i + 1 < dim; i += 2) {
+            a.push_back(z[k * dim + i]);
+            b.push_back(z[k * dim + i + 1]);
+            a2.push_back(a.back() * a.back());
+            b2.push_back(b.back() * b.back());
+        }
+    for (std::size_t k = 0; k + 1 < steps; ++k)
+        for (std::size_t i = 0; i < dim; ++i) {
+            now.push_back(z[k * dim + i]);
+            next.push_back(z[(k + 1) * dim + i]);
+        }
+    CHECK(std::abs(correlation(a, b)) <= bound / std::sqrt(static_cast<double>(a.size())));
+    CHECK(std::abs(correlation(a2, b2)) <= bound / std::sqrt(static_cast<double>(a2.size())));
+    CHECK(std::abs(correlation(now, next)) <= bound / std::sqrt(static_cast<double>(now.size())));
+}
+
+TEST_CASE("the label noise is N(0,1) and independent of x", "[rng]") {
+    const std::size_t dim = 64, steps = 200000;
+    const SampleStream stream(11, dim, 0);
+    std::vector<double> xi(steps), z0(steps), block(dim);
+    for (std::size_t k = 0; k < steps; ++k) {
+        xi[k] = stream.label_noise(k);
+        stream.fill_gaussians(block, k);
+        z0[k] = block[0];
+    }
+    const double n = static_cast<double>(steps), bound = normal_bound(3);
+    const auto m = moments(xi);
+    CHECK(std::abs(m.mean) <= bound / std::sqrt(n));
+    CHECK(std::abs(m.variance - 1.0) <= bound * std::sqrt(2.0 / n));
+    CHECK(std::abs(correlation(xi, z0)) <= bound / std::sqrt(n));
+}
+
+TEST_CASE("x = sqrt(lambda/d) z has covariance K/d under the power-law spectrum", "[rng][sim]") {
+    dln::model::DataSpec data;
+    data.spectrum = dln::model::Spectrum::powerlaw;
+    data.exponent = 0.6;
+    const std::size_t dim = 500, steps = 400;  // 2e5 draws of d x_i^2 / lambda_i, mean 1, variance 2
+    const dln::rng::SampleStream stream(3, dim, 1);
+    dln::sim::SgdSimulator sim(dln::sim::make_problem(data, dim, stream), dln::model::Parametrization::u2v2,
+                               1e-9, 0.1, stream);  // a tiny step: the state barely moves
+    std::vector<double> scaled;
+    for (std::size_t k = 0; k < steps; ++k) {
+        sim.step();
+        for (std::size_t i = 0; i < dim; ++i) {
+            const double x = sim.last_sample()[i];
+            scaled.push_back(static_cast<double>(dim) * x * x / sim.problem().lambda[i]);
+        }
+    }
+    const auto m = moments(scaled);
+    CHECK(std::abs(m.mean - 1.0) <= normal_bound(1) * std::sqrt(2.0 / static_cast<double>(scaled.size())));
+}
+
+TEST_CASE("targets: exact support size, and the value laws", "[rng][model]") {
+    const std::size_t dim = 20000;
+    dln::model::DataSpec data;
+    data.sparsity = 0.25;
+    data.scale = 1.5;
+    const SampleStream stream(5, dim, 0);
+    for (auto law : {dln::model::TargetLaw::constant, dln::model::TargetLaw::rademacher,
+                     dln::model::TargetLaw::gaussian}) {
+        data.target = law;
+        const auto beta = dln::sim::make_problem(data, dim, stream).beta;
+        std::vector<double> nonzero;
+        for (double b : beta)
+            if (b != 0.0) nonzero.push_back(b);
+        const double m = static_cast<double>(nonzero.size());
+        CHECK(nonzero.size() == 5000);  // round(s d); a Gaussian draw is never exactly 0
+        const double bound = normal_bound(6);
+        if (law == dln::model::TargetLaw::constant) {
+            for (double b : nonzero) CHECK(b == 1.5);
+        } else if (law == dln::model::TargetLaw::rademacher) {
+            const double plus = static_cast<double>(std::count(nonzero.begin(), nonzero.end(), 1.5));
+            CHECK(plus + static_cast<double>(std::count(nonzero.begin(), nonzero.end(), -1.5)) == m);
+            CHECK(std::abs(plus / m - 0.5) <= bound * std::sqrt(0.25 / m));
+        } else {
+            const auto mo = moments(nonzero);
+            CHECK(std::abs(mo.mean) <= bound * 1.5 / std::sqrt(m));
+            CHECK(std::abs(mo.variance - 2.25) <= bound * 2.25 * std::sqrt(2.0 / m));
+        }
+    }
+    // The support is uniform over coordinates: its two halves hold equal shares up to Binomial noise.
+    data.target = dln::model::TargetLaw::constant;
+    const auto beta = dln::sim::make_problem(data, dim, stream).beta;
+    const double first_half = static_cast<double>(std::count_if(beta.begin(), beta.begin() + dim / 2, [](double b) { return b != 0.0; }));
+    // Hypergeometric: variance 5000 * 1/2 * 1/2 * (20000-5000)/(20000-1)
+    CHECK(std::abs(first_half - 2500.0) <= normal_bound(1) * std::sqrt(1250.0 * 15000.0 / 19999.0));
+}
+
+TEST_CASE("streams are keyed by (seed, dim, replicate, step) and nothing else", "[rng]") {
+    const SampleStream a(1, 100, 0);
+    std::vector<double> x(100), y(100);
+    a.fill_gaussians(x, 17);
+    SampleStream(1, 100, 0).fill_gaussians(y, 17);
+    CHECK(x == y);  // a pure function of the key: same key, same numbers, any time, any rank
+    for (const auto& other : {SampleStream(2, 100, 0), SampleStream(1, 101, 0), SampleStream(1, 100, 1)}) {
+        other.fill_gaussians(y, 17);
+        CHECK(x != y);
+    }
+    a.fill_gaussians(y, 18);
+    CHECK(x != y);
+    CHECK(a.label_noise(17) != a.label_noise(18));
+    // Steps beyond 2^32 have their own counters (a run of T d steps can exceed 2^32).
+    a.fill_gaussians(y, 17 + (std::uint64_t{1} << 32));
+    CHECK(x != y);
+}
+
+TEST_CASE("every (lr, alpha) sees the same data: common random numbers", "[rng][sim]") {
+    dln::model::DataSpec data;
+    const std::size_t dim = 300;
+    const dln::rng::SampleStream stream(9, dim, 2);
+    dln::sim::SgdSimulator slow(dln::sim::make_problem(data, dim, stream), dln::model::Parametrization::u2v2, 0.1, 0.1, stream);
+    dln::sim::SgdSimulator fast(dln::sim::make_problem(data, dim, stream), dln::model::Parametrization::u2v2, 3.0, 0.5, stream);
+    CHECK(slow.problem().beta == fast.problem().beta);
+    for (int k = 0; k < 5; ++k) {
+        slow.step();
+        fast.step();
+        CHECK(std::equal(slow.last_sample().begin(), slow.last_sample().end(), fast.last_sample().begin()));
+    }
+}
