@@ -15,7 +15,7 @@ namespace dln::app {
 
 int run_command(const Args& args) {
     try {
-        boost::program_options::options_description desc;
+        boost::program_options::options_description desc(110, 60);
         desc.add(config::input_options()).add(config::config_options());
         boost::program_options::variables_map vm;
         if (!parse_command_line(args, "usage: dln run [--config FILE] [--section.key=value ...]", desc, vm)) {

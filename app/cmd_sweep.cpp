@@ -21,7 +21,7 @@ namespace {
 
 // Rank 0 reads and checks everything before any file is touched. nullopt: exit with status.
 std::optional<config::Config> read_on_root(const Args& args, sweep::SweepOptions& options, int& status) {
-    po::options_description desc("Sweep");
+    po::options_description desc("Sweep", 110, 60);
     desc.add_options()
         ("output,o", po::value<std::string>(&options.output)->value_name("FILE"), "the HDF5 file to create (required)")
         ("force", po::bool_switch(&options.overwrite), "overwrite FILE if it exists")

@@ -36,7 +36,7 @@ const std::vector<Key>& keys() {
 }
 
 po::options_description config_options() {
-    po::options_description desc("Configuration keys (also [section] key = value in a --config file)");
+    po::options_description desc("Configuration keys (also [section] key = value in a --config file)", 110, 60);
     for (const auto& key : keys()) {
         const std::string help = std::string(key.help) + " [default: " + key.default_value + "]";
         desc.add_options()(key.name, po::value<std::string>()->value_name("V"), help.c_str());
@@ -45,7 +45,7 @@ po::options_description config_options() {
 }
 
 po::options_description input_options() {
-    po::options_description desc("Input");
+    po::options_description desc("Input", 110, 60);
     desc.add_options()
         ("config,c", po::value<std::string>()->value_name("FILE"), "INI sweep file; command-line keys win over it")
         ("lr", po::value<std::string>()->value_name("AXIS"), "shorthand for --sweep.lr")
