@@ -40,10 +40,18 @@ std::array<std::uint32_t, 4> SampleStream::block(std::uint16_t purpose, std::uin
 }
 
 void SampleStream::fill_gaussians(std::span<double> out, std::uint64_t step) const {
+    fill(out, kSamplePurpose, step);
+}
+
+void SampleStream::fill_brownian(std::span<double> out, std::uint64_t step) const {
+    fill(out, kBrownianPurpose, step);
+}
+
+void SampleStream::fill(std::span<double> out, std::uint16_t purpose, std::uint64_t step) const {
     const std::size_t n = out.size();
     std::size_t i = 0;
     for (std::uint32_t b = 0; i < n; ++b) {
-        const auto w = block(kSamplePurpose, step, b);
+        const auto w = block(purpose, step, b);
         double z[4];
         box_muller(w[0], w[1], z[0], z[1]);
         box_muller(w[2], w[3], z[2], z[3]);

@@ -20,6 +20,10 @@ public:
     // The standard Gaussians z of step k (x_k = sqrt(lambda/d) z), one per coordinate.
     void fill_gaussians(std::span<double> out, std::uint64_t step) const;
 
+    // The standard Gaussians of the homogenized SDE's Brownian increments at step k (one per
+    // coordinate), from a stream of their own: dB_i = sqrt(dt) z_i.
+    void fill_brownian(std::span<double> out, std::uint64_t step) const;
+
     // The label-noise draw xi_k ~ N(0, 1) of step k.
     double label_noise(std::uint64_t step) const;
 
@@ -47,8 +51,10 @@ public:
     static constexpr std::uint16_t kSamplePurpose = 0;
     static constexpr std::uint16_t kNoisePurpose = 1;
     static constexpr std::uint16_t kTargetPurpose = 2;
+    static constexpr std::uint16_t kBrownianPurpose = 3;
 
 private:
+    void fill(std::span<double> out, std::uint16_t purpose, std::uint64_t step) const;
     std::uint32_t seed_;
     std::uint32_t dim_;
     std::uint32_t replicate_;
