@@ -3,11 +3,15 @@
 //   dln run                                   the embedded default point
 //   dln run --lr 2 --dim 4000 --run.seeds 4   overrides on the command line
 //   dln run --config sweeps/quick.ini --lr 1 --dim 200 --alpha 0.1
+//   dln run --method sgd,sde,pde --run.seeds 4   SGD, the SDE and the d -> infinity PDE
+//   PETSC_OPTIONS="-ts_type rosw -ts_rtol 1e-8" dln run --method pde   PETSc options for the PDE
 #include <iostream>
+#include <optional>
 
 #include "cli.hpp"
 #include "dln/config/config.hpp"
 #include "dln/io/csv_table.hpp"
+#include "dln/pde/petsc_session.hpp"
 #include "dln/sweep/sweep_grid.hpp"
 #include "dln/sweep/unit_runner.hpp"
 
@@ -24,11 +28,15 @@ int run_command(const Args& args) {
         const auto config = config::resolve(vm);
         config::require_single_point(config);
 
+        std::optional<pde::PetscSession> petsc;
+        if (config.has_method("pde")) petsc.emplace();
         const sweep::SweepGrid grid(config);
         const auto times = sim::snapshot_times(grid.run_spec());
         io::write_csv_header(std::cout);
         for (const auto& method : config.methods) {
-            for (std::size_t id = 0; id < grid.size(); ++id) {
+            // The PDE is the d -> infinity limit: one deterministic trajectory, not one per replicate.
+            const std::size_t units = method == "pde" ? 1 : grid.size();
+            for (std::size_t id = 0; id < units; ++id) {
                 const auto& unit = grid.unit(id);
                 const auto trajectory = sweep::compute_trajectory(grid, unit, method);
                 io::write_csv_rows(std::cout, method, grid.replicate(unit), times, trajectory.snapshots);
@@ -41,6 +49,11 @@ int run_command(const Args& args) {
         return 0;
     } catch (const config::ConfigError& e) {
         return report_bad_input("run", e.what());
+    } catch (const std::invalid_argument& e) {  // a point a method cannot represent
+        return report_bad_input("run", e.what());
+    } catch (const std::exception& e) {
+        std::cerr << "dln run: error: " << e.what() << std::endl;
+        return 1;
     }
 }
 

@@ -12,6 +12,7 @@
 #include "cli.hpp"
 #include "dln/config/config.hpp"
 #include "dln/io/result_file.hpp"
+#include "dln/pde/petsc_session.hpp"
 #include "dln/sweep/sweep_runner.hpp"
 
 namespace po = boost::program_options;
@@ -64,6 +65,9 @@ int sweep_command(const Args& args) {
         return status;
     }
     try {
+        // PetscInitialize and PetscFinalize are collective: every rank, even the master, holds one.
+        std::optional<pde::PetscSession> petsc;
+        if (config.has_method("pde")) petsc.emplace();
         const auto summary = sweep::run_sweep(MPI_COMM_WORLD, config, options);
         if (rank == 0) {
             std::cout << "dln sweep: " << summary.units << " units in " << summary.seconds << " s: "

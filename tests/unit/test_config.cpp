@@ -119,13 +119,16 @@ TEST_CASE("every bad key is reported by name", "[config]") {
 }
 
 TEST_CASE("the schedule hands out the most expensive units first", "[sweep]") {
-    const auto c = resolve_args({"--dim", "100, 400, 200", "--lr", "1, 2", "--run.seeds=2"});
+    const auto c = resolve_args({"--dim", "100, 400, 200", "--lr", "1, 2", "--alpha", "0.1, 0.2", "--run.seeds=2",
+                                 "--method", "sgd,pde"});
     const dln::sweep::SweepGrid grid(c);
-    REQUIRE(grid.size() == 12);
-    double last = grid.unit(grid.schedule().front()).cost;
-    for (auto id : grid.schedule()) {
-        CHECK(grid.unit(id).cost <= last);
-        last = grid.unit(id).cost;
+    REQUIRE(grid.size() == 24);
+    // sgd: every unit; pde: one per (lr, alpha)
+    REQUIRE(grid.tasks().size() == 24 + 4);
+    double last = grid.tasks().front().cost;
+    for (const auto& task : grid.tasks()) {
+        CHECK(task.cost <= last);
+        last = task.cost;
     }
-    CHECK(grid.point(grid.unit(grid.schedule().front())).dim == 400);
+    CHECK(grid.point(grid.unit(grid.tasks().front().unit)).dim == 400);
 }

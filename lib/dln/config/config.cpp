@@ -28,6 +28,11 @@ const std::vector<Key>& keys() {
         {"run.seeds", "1", "replicates per grid point (>= 1)"},
         {"run.seed", "1", "global seed, 0 .. 4294967295; data depend on (seed, dim, replicate) only"},
         {"run.threshold", "0.01", "tau of false_support: |w_i| > tau on a null coordinate counts (>= 0)"},
+        {"sde.dt", "auto", "time step of the homogenized SDE: auto (1/d, one SGD step) or a positive number"},
+        {"pde.cells", "240", "finite volumes per coordinate class on the co-moving grid (>= 4)"},
+        {"pde.width", "12", "half-width L of the co-moving grid, in units of the class's standard deviation"},
+        {"pde.target_nodes", "16", "Gauss-Hermite nodes for a gaussian target law (>= 1)"},
+        {"pde.spectrum_nodes", "8", "equal-mass bins of the power-law spectrum (>= 1)"},
         {"sweep.lr", "0.5", "learning rates gamma (> 0): a value, a comma list, linspace(a,b,n) or logspace(a,b,n)"},
         {"sweep.dim", "1000", "dimensions d (whole numbers >= 1), same forms as sweep.lr"},
         {"sweep.alpha", "0.1", "initialisation scales alpha (> 0), same forms as sweep.lr"},
@@ -162,11 +167,23 @@ Config validate(const Values& v) {
         item = trim(item);
         require(item == "sgd" || item == "sde" || item == "pde", "run.methods",
                 "'" + item + "' is not one of sgd, sde, pde");
-        require(item == "sgd", "run.methods", "'" + item + "' is not implemented yet (only sgd is)");
         require(!c.has_method(item), "run.methods", "'" + item + "' is listed twice");
         c.methods.push_back(item);
     }
     require(!c.methods.empty(), "run.methods", "names no method");
+
+    if (trim(v.at("sde.dt")) != "auto") {
+        c.sde_dt = number(v, "sde.dt");
+        require(c.sde_dt > 0.0, "sde.dt", v.at("sde.dt") + " is not positive (or auto)");
+    }
+    c.pde_cells = checked("pde.cells", v, [](const std::string& s) { return parse_count(s, 100'000'000); });
+    require(c.pde_cells >= 4, "pde.cells", "needs at least 4 cells");
+    c.pde_width = number(v, "pde.width");
+    require(c.pde_width > 0.0, "pde.width", v.at("pde.width") + " is not positive");
+    c.pde_target_nodes = checked("pde.target_nodes", v, [](const std::string& s) { return parse_count(s, 200); });
+    require(c.pde_target_nodes >= 1, "pde.target_nodes", "needs at least 1 node");
+    c.pde_spectrum_nodes = checked("pde.spectrum_nodes", v, [](const std::string& s) { return parse_count(s, 100'000); });
+    require(c.pde_spectrum_nodes >= 1, "pde.spectrum_nodes", "needs at least 1 node");
 
     auto axis = [&](const std::string& key) {
         return checked(key, v, [](const std::string& s) { return parse_axis(s); });

@@ -41,6 +41,11 @@ struct Config {
     std::uint32_t seeds = 1;
     std::uint32_t seed = 1;
     double threshold = 1e-2;
+    double sde_dt = 0.0;  // 0: one SGD step, 1/d
+    std::size_t pde_cells = 240;
+    double pde_width = 12.0;
+    std::size_t pde_target_nodes = 16;
+    std::size_t pde_spectrum_nodes = 8;
     std::vector<double> lr;
     std::vector<std::uint64_t> dim;
     std::vector<double> alpha;

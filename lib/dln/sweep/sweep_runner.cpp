@@ -1,5 +1,6 @@
 #include "dln/sweep/sweep_runner.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -18,25 +19,13 @@ namespace {
 constexpr int kTagReport = 1;  // worker -> master: "finished this task, give me another"
 constexpr int kTagTask = 2;    // master -> worker: a task index, or -1 to stop
 
-// One trajectory of one method. Tasks are handed out in order: most expensive first.
-struct Task {
-    std::size_t method;
-    std::size_t unit;
-};
+using Task = SweepGrid::Task;
 
 struct Report {
     std::int64_t task = -1;  // -1: the worker's first request
     std::int32_t status = 0;
     double wall_seconds = 0.0;
 };
-
-std::vector<Task> make_tasks(const SweepGrid& grid) {
-    std::vector<Task> tasks;
-    for (std::size_t id : grid.schedule()) {
-        for (std::size_t m = 0; m < grid.config().methods.size(); ++m) tasks.push_back({m, id});
-    }
-    return tasks;
-}
 
 class Progress {
 public:
@@ -63,7 +52,7 @@ public:
         char line[320];
         std::snprintf(line, sizeof line, "[%zu/%zu] %s %s: %s in %.2f s (elapsed %.1f s, eta %.0f s, failed %zu)\n",
                       finished_, tasks_.size(), grid_.config().methods[task.method].c_str(),
-                      grid_.describe(grid_.unit(task.unit)).c_str(), word, report.wall_seconds, elapsed,
+                      grid_.describe(grid_.unit(task.unit), grid_.config().methods[task.method]).c_str(), word, report.wall_seconds, elapsed,
                       eta, summary_.failed);
         *log_ << line << std::flush;
     }
@@ -95,7 +84,7 @@ Report compute_and_write(const SweepGrid& grid, const std::vector<Task>& tasks, 
         record = compute_unit(grid, unit, method);
     } catch (const std::exception& e) {
         // One bad unit must not end a sweep of hundreds: record it as failed and go on.
-        std::cerr << "dln: " << method << ' ' << grid.describe(unit) << " failed: " << e.what() << '\n';
+        std::cerr << "dln: " << method << ' ' << grid.describe(unit, method) << " failed: " << e.what() << '\n';
         record = {};
         record.index = unit.index;
         record.status = io::UnitStatus::failed;
@@ -175,7 +164,7 @@ SweepSummary run_sweep(MPI_Comm comm, const config::Config& config, const SweepO
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &size);
     const SweepGrid grid(config);
-    const auto tasks = make_tasks(grid);
+    const auto& tasks = grid.tasks();
     Progress progress(grid, tasks, options);
 
     auto file = io::ResultFile::create(comm, options.output, result_layout(grid), options.overwrite);

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <stdexcept>
 
+#include "dln/pde/fokker_planck_solver.hpp"
+#include "dln/sim/sde_simulator.hpp"
 #include "dln/sim/sgd_simulator.hpp"
 #include "dln/version.hpp"
 
@@ -23,9 +25,25 @@ io::ResultLayout result_layout(const SweepGrid& grid) {
     return layout;
 }
 
+pde::PdeSpec pde_spec(const config::Config& c) {
+    pde::PdeSpec spec;
+    spec.cells = c.pde_cells;
+    spec.width = c.pde_width;
+    spec.quadrature.target_nodes = c.pde_target_nodes;
+    spec.quadrature.spectrum_nodes = c.pde_spectrum_nodes;
+    return spec;
+}
+
 sim::Trajectory compute_trajectory(const SweepGrid& grid, const WorkUnit& unit, const std::string& method) {
-    if (method != "sgd") throw std::invalid_argument("method '" + method + "' is not implemented");
-    return sim::simulate_sgd(grid.point(unit), grid.run_spec(), grid.config().seed, grid.replicate(unit));
+    const auto point = grid.point(unit);
+    const auto& c = grid.config();
+    if (method == "sgd") return sim::simulate_sgd(point, grid.run_spec(), c.seed, grid.replicate(unit));
+    if (method == "sde") {
+        const double dt = c.sde_dt > 0.0 ? c.sde_dt : 1.0 / static_cast<double>(point.dim);
+        return sim::simulate_sde(point, grid.run_spec(), c.seed, grid.replicate(unit), dt);
+    }
+    if (method == "pde") return pde::solve_pde(point, grid.run_spec(), pde_spec(c));
+    throw std::invalid_argument("method '" + method + "' is not implemented");
 }
 
 io::UnitRecord compute_unit(const SweepGrid& grid, const WorkUnit& unit, const std::string& method) {

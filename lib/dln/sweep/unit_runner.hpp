@@ -4,12 +4,16 @@
 #include <string>
 
 #include "dln/io/result_file.hpp"
+#include "dln/pde/fokker_planck_solver.hpp"
 #include "dln/sweep/sweep_grid.hpp"
 
 namespace dln::sweep {
 
 // The observable names in file order, and the file layout of a grid.
 io::ResultLayout result_layout(const SweepGrid& grid);
+
+// The PDE discretisation the configuration asks for.
+pde::PdeSpec pde_spec(const config::Config& config);
 
 // The unit's trajectory with the given method (for `dln run`, which prints it as it is).
 sim::Trajectory compute_trajectory(const SweepGrid& grid, const WorkUnit& unit, const std::string& method);

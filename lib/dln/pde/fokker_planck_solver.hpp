@@ -1,0 +1,74 @@
+// The d -> infinity limit of THEORY.md §3: one density per coordinate class, coupled through the
+// risk R(t), solved with a PETSc TS on PETSC_COMM_SELF.
+//
+// Each class's density lives on its own co-moving grid: x = m_k(t) + s_k(t) xi, xi in [-L, L]
+// uniform, where (m_k, v_k = s_k^2) follow the Gaussian closure of the class's mean and variance.
+// The density g_k(xi) = s_k rho_k(m_k + s_k xi) then keeps an O(1) shape while the class moves to
+// its fixed point and contracts (its width falls with R, by many decades at late times), which a
+// fixed grid cannot resolve. The closure only chooses the frame: the equation for g_k is exact,
+// so a frame that drifts from the true moments costs resolution, not correctness.
+//
+// Unknowns per class: g_k on N cells (finite volumes, Scharfetter-Gummel fluxes, zero flux at
+// +-L: mass is conserved to rounding and g stays non-negative), m_k, log v_k, log Q_k. R is a
+// function of the state, so the coupling is implicit. Default integrator: adaptive ARKIMEX 4
+// (L-stable ESDIRK; there is no explicit part) with a
+// Jacobian-free Newton-Krylov solve preconditioned by the per-class tridiagonal part; every TS,
+// SNES, KSP option can be changed through PETSC_OPTIONS (TSSetFromOptions).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+#include "dln/pde/class_quadrature.hpp"
+#include "dln/sim/trajectory.hpp"
+
+namespace dln::pde {
+
+struct PdeSpec {
+    std::size_t cells = 240;  // N, finite volumes per class
+    double width = 12.0;      // L: the co-moving grid spans m +- L s (skewed transients reach 9 s)
+    QuadratureSpec quadrature;
+    double rtol = 1e-6;       // default TS tolerances (PETSC_OPTIONS -ts_rtol/-ts_atol override)
+    double atol = 1e-9;
+};
+
+// Per class, at one snapshot: the diagnostics the tests and users check.
+struct ClassDiagnostics {
+    double mass;         // integral of the density (1 up to rounding)
+    double min_density;  // smallest cell value
+    double edge_mass;    // mass in the outer 5% of cells at either end (the grid must hold the class)
+    double mean;         // m_k, the frame centre
+    double variance;     // v_k
+    double q;            // Q_k
+};
+
+struct PdeTrajectory : sim::Trajectory {
+    std::vector<std::vector<ClassDiagnostics>> classes;  // [snapshot][class]
+    std::size_t steps = 0;                               // accepted TS steps
+};
+
+class FokkerPlanckSolver {
+public:
+    FokkerPlanckSolver(model::Parametrization param, double lr, double noise, std::vector<CoordinateClass> classes,
+                       const PdeSpec& spec);
+    ~FokkerPlanckSolver();
+    FokkerPlanckSolver(const FokkerPlanckSolver&) = delete;
+    FokkerPlanckSolver& operator=(const FokkerPlanckSolver&) = delete;
+
+    // Solves on [0, T], recording the observables of THEORY.md §4 at the snapshot times; stops
+    // (diverged) at the first step whose risk is not finite or exceeds divergence_factor R(0).
+    PdeTrajectory run(const sim::RunSpec& run);
+
+    const std::vector<CoordinateClass>& classes() const;
+
+    struct Impl;  // the discretisation; public only so PETSc's C callbacks can name it
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+// The PDE of one grid point (it does not depend on d or the replicate).
+PdeTrajectory solve_pde(const sim::PointSpec& point, const sim::RunSpec& run, const PdeSpec& spec);
+
+}  // namespace dln::pde
