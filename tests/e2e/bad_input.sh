@@ -37,6 +37,10 @@ for cmd in run sweep; do
     check_rejected config $cmd --config "$WORK/missing.ini" "${extra[@]}"
 done
 check_rejected sweep.lr run --lr "0.5, 1"
+check_rejected sde.dt run --method sde --sde.dt=0
+check_rejected pde.cells run --method pde --pde.cells=2
+check_rejected pde.width run --method pde --pde.width=-1
+check_rejected pde.target_nodes run --method pde --pde.target_nodes=0
 check_rejected --output sweep
 check_rejected --output sweep --output "$WORK/no/such/dir/out.h5"
 check_rejected "unknown command" frobnicate

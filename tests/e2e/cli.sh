@@ -25,4 +25,10 @@ printf '[run]\nseeds = 3\nsnapshots = 5\n[sweep]\nlr = 0.25\n' > "$WORK/point.in
 "$DLN" run --model.parametrization=linear --lr 2.5 --run.time 20 --dim 100 > "$WORK/div.csv" 2> "$WORK/div.err"
 tail -1 "$WORK/div.csv" | grep -q ',nan' && pass "NaN after divergence" || fail "divergence rows"
 grep -q 'diverged at t = ' "$WORK/div.err" && pass "divergence reported" || fail "divergence message"
+# All three methods: SGD and the SDE per replicate, the PDE once (it has no replicates).
+"$DLN" run --method sgd,sde,pde --run.seeds 2 --dim 200 --run.snapshots 5 > "$WORK/all.csv"
+for m in sgd sde pde; do
+    want=10; [ $m = pde ] && want=5
+    [ "$(grep -c "^$m," "$WORK/all.csv")" -eq $want ] && pass "$m rows" || fail "$m rows: $(grep -c "^$m," "$WORK/all.csv")"
+done
 finish

@@ -1,5 +1,6 @@
-# dln sweep under mpiexec -n 1, 2, 3 and 5 (oversubscribed on 2 cores): the result datasets are
-# bitwise identical, whatever the number of ranks and so the order in which units were computed.
+# dln sweep (sgd, sde and pde) under mpiexec -n 1, 2, 3 and 5 (oversubscribed on 2 cores): the
+# result datasets are bitwise identical, whatever the number of ranks and so the order in which
+# units were computed.
 source "$(dirname "$0")/common.sh"
 
 cat > "$WORK/sweep.ini" <<'INI'
@@ -12,6 +13,7 @@ target = rademacher
 time = 3
 snapshots = 7
 seeds = 2
+methods = sgd, sde, pde
 [sweep]
 lr = 0.5, 2, 9
 dim = 40, 120, 80
@@ -23,6 +25,11 @@ for np in 1 2 3 5; do
 done
 grep -q ' diverged' "$WORK/np1.log" && grep -vq ' 0 diverged' "$WORK/np1.log" \
     && pass "the grid includes diverged units" || fail "no divergence in the grid"
+for group in sgd sde pde; do
+    h5ls "$WORK/np1.h5/$group" | grep -q risk && pass "/$group written" || fail "/$group missing"
+done
+# The PDE has no dim or seed axes: [n_lr, n_alpha, n_time].
+h5ls "$WORK/np1.h5/pde/risk" | grep -q '{3, 2, 7}' && pass "/pde/risk is [lr, alpha, time]" || fail "/pde/risk shape: $(h5ls "$WORK/np1.h5/pde/risk")"
 for np in 2 3 5; do
     result=$("$SAME" "$WORK/np1.h5" "$WORK/np$np.h5") && pass "np=1 vs np=$np: $result" || fail "np=1 vs np=$np: $result"
 done

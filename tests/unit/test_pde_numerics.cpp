@@ -77,6 +77,13 @@ TEST_CASE("classes: weights sum to 1, the spectrum keeps mean 1, target moments 
     CHECK(c2 == Approx(0.3 * 4.0).epsilon(1e-12));  // E beta*^2 = s b^2
 }
 
+TEST_CASE("an initialisation the log-ratio variables cannot represent is a clear error", "[pde][quadrature]") {
+    // alpha = 0 puts p0 = q0 = 0: log(p/q) is undefined (SGD sits at the saddle w = 0 forever).
+    CHECK_THROWS_WITH(make_classes({}, Parametrization::u2v2, 0.0, {}), Catch::Contains("p0 > 0 and q0 > 0"));
+    CHECK_THROWS_WITH(make_classes({}, Parametrization::uv, 0.0, {}), Catch::Contains("p0 > 0 and q0 > 0"));
+    CHECK_NOTHROW(make_classes({}, Parametrization::linear, 0.0, {}));  // linear starts at w = 0 whatever alpha
+}
+
 TEST_CASE("the late-time rate: gamma(2-gamma) for linear, 0.953 for the THEORY.md §5 check", "[pde][rate]") {
     dln::model::DataSpec data;
     data.noise = 0.0;

@@ -143,34 +143,7 @@ model::Observables SdeSimulator::observe(double threshold) const {
     return model::measure(param_, u, v, problem_.lambda, problem_.beta, problem_.noise, threshold);
 }
 
-Trajectory SdeSimulator::run(const RunSpec& spec) {
-    const auto times = snapshot_times(spec);
-    Trajectory out;
-    out.snapshots.reserve(times.size());
-    const double limit = spec.divergence_factor * risk_;
-    const std::uint64_t last = sde_step_at(spec.time, dt_);
-    std::size_t next = 0;
-    auto record_due = [&] {
-        while (next < times.size() && sde_step_at(times[next], dt_) <= steps_) {
-            out.snapshots.push_back(observe(spec.threshold));
-            ++next;
-        }
-    };
-    record_due();
-    while (steps_ < last) {
-        step();
-        if (!std::isfinite(risk_) || risk_ > limit) {
-            out.diverged = true;
-            out.diverged_at = time();
-            break;
-        }
-        record_due();
-    }
-    model::Observables missing;
-    missing.fill(std::nan(""));
-    out.snapshots.resize(times.size(), missing);
-    return out;
-}
+Trajectory SdeSimulator::run(const RunSpec& spec) { return record_run(*this, spec, [this](double t) { return sde_step_at(t, dt_); }); }
 
 Trajectory simulate_sde(const PointSpec& point, const RunSpec& run, std::uint32_t seed,
                         std::uint32_t replicate, double dt) {

@@ -101,34 +101,7 @@ model::Observables SgdSimulator::observe(double threshold) const {
     return model::measure(param_, u_, v_, problem_.lambda, problem_.beta, problem_.noise, threshold);
 }
 
-Trajectory SgdSimulator::run(const RunSpec& spec) {
-    const auto times = snapshot_times(spec);
-    Trajectory out;
-    out.snapshots.reserve(times.size());
-    const double limit = spec.divergence_factor * risk_;
-    const std::uint64_t last = step_at(spec.time, dim_);
-    std::size_t next = 0;
-    auto record_due = [&] {
-        while (next < times.size() && step_at(times[next], dim_) <= steps_) {
-            out.snapshots.push_back(observe(spec.threshold));
-            ++next;
-        }
-    };
-    record_due();
-    while (steps_ < last) {
-        step();
-        if (!std::isfinite(risk_) || risk_ > limit) {
-            out.diverged = true;
-            out.diverged_at = time();
-            break;
-        }
-        record_due();
-    }
-    model::Observables missing;
-    missing.fill(std::nan(""));
-    out.snapshots.resize(times.size(), missing);
-    return out;
-}
+Trajectory SgdSimulator::run(const RunSpec& spec) { return record_run(*this, spec, [this](double t) { return step_at(t, dim_); }); }
 
 Trajectory simulate_sgd(const PointSpec& point, const RunSpec& run, std::uint32_t seed,
                         std::uint32_t replicate) {

@@ -1,6 +1,7 @@
 // What a simulator hands back: the observables at the snapshot times, and how the run ended.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -40,5 +41,40 @@ struct Trajectory {
     bool diverged = false;
     double diverged_at = std::numeric_limits<double>::quiet_NaN();  // time of the first bad step
 };
+
+// Runs a simulator from its current state to time T, recording the observables at the snapshot
+// times (snapshot t is taken at step step_of(t)), and stops at the first step whose risk is not
+// finite or exceeds divergence_factor * R(start): NaN snapshots from there on. Shared by the SGD
+// and SDE simulators, so the two apply one divergence rule and one snapshot rule.
+template <class Simulator, class StepOf>
+Trajectory record_run(Simulator& sim, const RunSpec& spec, StepOf step_of) {
+    const auto times = snapshot_times(spec);
+    Trajectory out;
+    out.snapshots.reserve(times.size());
+    const double limit = spec.divergence_factor * sim.risk();
+    const std::uint64_t last = step_of(spec.time);
+    std::size_t next = 0;
+    auto record_due = [&] {
+        while (next < times.size() && step_of(times[next]) <= sim.steps_taken()) {
+            out.snapshots.push_back(sim.observe(spec.threshold));
+            ++next;
+        }
+    };
+    record_due();
+    while (sim.steps_taken() < last) {
+        sim.step();
+        const double risk = sim.risk();
+        if (!std::isfinite(risk) || risk > limit) {
+            out.diverged = true;
+            out.diverged_at = sim.time();
+            break;
+        }
+        record_due();
+    }
+    model::Observables missing;
+    missing.fill(std::numeric_limits<double>::quiet_NaN());
+    out.snapshots.resize(times.size(), missing);
+    return out;
+}
 
 }  // namespace dln::sim
