@@ -6,6 +6,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "dln/config/config.hpp"
 
 namespace dln::app {
 

@@ -44,6 +44,9 @@ check_rejected pde.target_nodes run --method pde --pde.target_nodes=0
 check_rejected --output sweep
 check_rejected --output sweep --output "$WORK/no/such/dir/out.h5"
 check_rejected "unknown command" frobnicate
+check_rejected "is not a file" status "$WORK/missing.h5"
+check_rejected "not a readable HDF5 file" status "$SRC/README.md"
+check_rejected "no sweep file" status
 
 # An existing file is never clobbered without --force.
 echo keep > "$WORK/existing.h5"

@@ -31,4 +31,11 @@ for m in sgd sde pde; do
     want=10; [ $m = pde ] && want=5
     [ "$(grep -c "^$m," "$WORK/all.csv")" -eq $want ] && pass "$m rows" || fail "$m rows: $(grep -c "^$m," "$WORK/all.csv")"
 done
+# dln status reads a sweep file without MPI: counts per method add up to the grid.
+"$DLN" sweep -q --output "$WORK/s.h5" --method sgd,pde --lr "0.5, 9" --dim 30 --alpha "0.1, 0.3" --run.seeds 2 \
+    --run.time 1 > /dev/null
+"$DLN" status "$WORK/s.h5" > "$WORK/status.txt"
+grep -Eq '^sgd +8 +[0-9]+ +[0-9]+ +0 +0$' "$WORK/status.txt" && pass "status: sgd 8 units, none pending" \
+    || fail "status sgd: $(cat "$WORK/status.txt")"
+grep -Eq '^pde +4 ' "$WORK/status.txt" && pass "status: pde 4 units" || fail "status pde: $(cat "$WORK/status.txt")"
 finish

@@ -194,6 +194,60 @@ void ResultFile::write(const std::string& method, const UnitRecord& record) {
     write_slab(datasets[base + 2], H5T_NATIVE_DOUBLE, &record.wall_seconds, false);
 }
 
+namespace {
+
+std::string read_string_attribute(hid_t object, const char* name) {
+    if (H5Aexists(object, name) <= 0) return {};
+    Handle attr(check(H5Aopen(object, name, H5P_DEFAULT), std::string("opening attribute ") + name));
+    Handle type(check(H5Aget_type(attr), "H5Aget_type"));
+    if (H5Tis_variable_str(type) <= 0) return {};
+    char* text = nullptr;
+    // The file's own string type: HDF5 does not convert between the ASCII and UTF-8 character sets.
+    check(H5Aread(attr, type, &text), std::string("reading attribute ") + name, 0);
+    std::string value = text ? text : "";
+    H5free_memory(text);
+    return value;
+}
+
+}  // namespace
+
+FileSummary summarize(const std::string& path) {
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    if (!std::filesystem::is_regular_file(path)) throw std::invalid_argument("'" + path + "' is not a file");
+    if (H5Fis_hdf5(path.c_str()) <= 0) {
+        throw std::invalid_argument("'" + path + "' is not a readable HDF5 file");
+    }
+    Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+    if (file < 0) throw std::invalid_argument("cannot open '" + path + "'");
+    FileSummary summary;
+    summary.schema = read_string_attribute(file, "schema");
+    if (summary.schema != ResultFile::schema) {
+        throw std::invalid_argument("'" + path + "' is not a dln sweep file (schema '" + summary.schema + "')");
+    }
+    summary.version = read_string_attribute(file, "version");
+    summary.config = read_string_attribute(file, "config");
+    for (const char* method : {"sgd", "sde", "pde"}) {
+        const std::string name = std::string("/") + method + "/status";
+        if (H5Lexists(file, method, H5P_DEFAULT) <= 0 || H5Lexists(file, name.c_str(), H5P_DEFAULT) <= 0) continue;
+        Handle ds(check(H5Dopen2(file, name.c_str(), H5P_DEFAULT), "opening " + name));
+        Handle space(check(H5Dget_space(ds), "H5Dget_space"));
+        std::vector<std::int8_t> status(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)));
+        check(H5Dread(ds, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, status.data()), "reading " + name, 0);
+        FileSummary::MethodCounts counts;
+        counts.method = method;
+        for (auto s : status) {
+            switch (static_cast<UnitStatus>(s)) {
+                case UnitStatus::done: ++counts.done; break;
+                case UnitStatus::diverged: ++counts.diverged; break;
+                case UnitStatus::failed: ++counts.failed; break;
+                default: ++counts.pending; break;
+            }
+        }
+        summary.methods.push_back(counts);
+    }
+    return summary;
+}
+
 void ResultFile::close() {
     if (!impl_ || impl_->file < 0) return;
     for (const auto& [method, datasets] : impl_->datasets) {

@@ -39,6 +39,20 @@ struct UnitRecord {
     std::vector<double> values;
 };
 
+// How far a sweep file got, per method: counts of each status. Read without MPI.
+struct FileSummary {
+    std::string schema, version, config;
+    struct MethodCounts {
+        std::string method;
+        std::size_t pending = 0, done = 0, diverged = 0, failed = 0;
+        std::size_t total() const { return pending + done + diverged + failed; }
+    };
+    std::vector<MethodCounts> methods;  // in the order sgd, sde, pde, those present
+};
+
+// Throws std::invalid_argument naming the problem if path is not a readable dln sweep file.
+FileSummary summarize(const std::string& path);
+
 class ResultFile {
 public:
     // Collective over comm. Fails if the path exists, unless overwrite is set.
