@@ -14,6 +14,7 @@
 
 #include "dln/sim/sde_simulator.hpp"
 #include "dln/sim/sgd_simulator.hpp"
+#include "points.hpp"
 #include "statistics.hpp"
 
 using dln::model::Parametrization;
@@ -39,14 +40,7 @@ SdeSimulator make(Parametrization param, const dln::model::DataSpec& data, doubl
     return SdeSimulator(dln::sim::make_problem(data, dim, stream), param, lr, alpha, stream, dt);
 }
 
-dln::sim::PointSpec linear_point(double lr, std::size_t dim, double noise) {
-    dln::sim::PointSpec p;
-    p.parametrization = Parametrization::linear;
-    p.lr = lr;
-    p.dim = dim;
-    p.data.noise = noise;  // isotropic, s = 0.1, constant b = 1: R0 - sigma^2/2 = 0.05 exactly
-    return p;
-}
+using dln::testing::linear_point;
 
 bool same_bits(const dln::sim::Trajectory& a, const dln::sim::Trajectory& b) {
     if (a.snapshots.size() != b.snapshots.size() || a.diverged != b.diverged) return false;

@@ -6,22 +6,12 @@
 #include <vector>
 
 #include "dln/sim/sgd_simulator.hpp"
+#include "points.hpp"
 #include "statistics.hpp"
 
 using dln::model::Parametrization;
 
-namespace {
-
-dln::sim::PointSpec linear_point(double lr, std::size_t dim, double noise) {
-    dln::sim::PointSpec p;
-    p.parametrization = Parametrization::linear;
-    p.lr = lr;
-    p.dim = dim;
-    p.data.noise = noise;  // isotropic, s = 0.1, constant b = 1: R0 - sigma^2/2 = 0.05 exactly
-    return p;
-}
-
-}  // namespace
+using dln::testing::linear_point;
 
 // For linear SGD with x ~ N(0, I/d) and e = w - beta*, Gaussian moments give exactly
 //   E|e_{k+1}|^2 = |e_k|^2 (1 - 2g/d + g^2 (d+2)/d^2) + g^2 sigma^2,
