@@ -1,6 +1,10 @@
 // dln sweep: the grid lr x dim x alpha x replicate into one parallel HDF5 file.
 //
 //   mpirun -n 3 --oversubscribe dln sweep --config sweeps/quick.ini --output quick.h5
+//   mpirun -n 3 --oversubscribe dln sweep --config sweeps/quick.ini --output quick.h5 --resume
+//
+// SIGUSR1 (what Slurm sends before a time limit; mpirun forwards it) makes the sweep stop:
+// the file is closed consistently, the exit status is 75, and --resume continues.
 //
 // Rank 0 hands out work units; with N ranks, N - 1 compute (rank 0 sleeps between messages, so
 // on a 2-core machine -n 3 keeps both cores busy). -n 1 also works: that rank does everything.
@@ -26,6 +30,9 @@ std::optional<config::Config> read_on_root(const Args& args, sweep::SweepOptions
     desc.add_options()
         ("output,o", po::value<std::string>(&options.output)->value_name("FILE"), "the HDF5 file to create (required)")
         ("force", po::bool_switch(&options.overwrite), "overwrite FILE if it exists")
+        ("resume", po::bool_switch(&options.resume),
+         "continue the sweep in FILE: compute only units not done or diverged (failed ones again); "
+         "the configuration must be the one FILE was made with")
         ("quiet,q", po::bool_switch(&options.quiet), "no progress lines");
     desc.add(config::input_options()).add(config::config_options());
     po::variables_map vm;
@@ -35,6 +42,23 @@ std::optional<config::Config> read_on_root(const Args& args, sweep::SweepOptions
         }
         po::notify(vm);
         auto config = config::resolve(vm);
+        if (options.resume) {
+            if (options.overwrite) throw config::ConfigError("--resume", "cannot be combined with --force");
+            io::FileSummary stored;
+            try {
+                stored = io::summarize(options.output);
+            } catch (const std::invalid_argument& e) {
+                throw config::ConfigError("--resume", e.what());
+            }
+            const auto keys = config::differing_keys(stored.config, config.ini);
+            if (!keys.empty()) {
+                std::string list;
+                for (const auto& k : keys) list += (list.empty() ? "" : ", ") + k;
+                throw config::ConfigError("--resume", "'" + options.output + "' was made with another configuration (" +
+                                                          list + " differ); resume with the same keys");
+            }
+            return config;
+        }
         try {
             io::ResultFile::check_can_create(options.output, options.overwrite);
         } catch (const std::invalid_argument& e) {
@@ -73,14 +97,19 @@ int sweep_command(const Args& args) {
             std::cout << "dln sweep: " << summary.units << " units in " << summary.seconds << " s: "
                       << summary.done << " done, " << summary.diverged << " diverged, " << summary.failed
                       << " failed; results in " << options.output << std::endl;
+            if (summary.interrupted) {
+                std::cout << "dln sweep: stopped on request with " << summary.pending
+                          << " units pending; continue with --resume" << std::endl;
+            }
         }
+        if (summary.interrupted) status = kExitInterrupted;
     } catch (const std::exception& e) {
         // Typically the file system: the collective state of the file is unknown, so stop all ranks.
         std::cerr << "dln sweep: error on rank " << rank << ": " << e.what() << std::endl;
         MPI_Abort(MPI_COMM_WORLD, 1);
     }
     MPI_Finalize();
-    return 0;
+    return status;
 }
 
 }  // namespace dln::app

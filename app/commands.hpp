@@ -15,5 +15,6 @@ int status_command(const Args& args); // dln status: how far a sweep file got
 
 
 inline constexpr int kExitBadInput = 2;
+inline constexpr int kExitInterrupted = 75;  // EX_TEMPFAIL: stopped on request; --resume continues
 
 }  // namespace dln::app

@@ -243,6 +243,23 @@ void require_single_point(const Config& config) {
     }
 }
 
+std::vector<std::string> differing_keys(const std::string& ini_a, const std::string& ini_b) {
+    // Both texts come from to_ini (every key, one per line); a text written by an older dln may
+    // lack keys added since, which then count as different unless equal to their default.
+    auto values = [](const std::string& text) {
+        Values v = defaults();
+        std::istringstream in(text);
+        overlay_ini(v, in, "");
+        return v;
+    };
+    const Values a = values(ini_a), b = values(ini_b);
+    std::vector<std::string> keys_differing;
+    for (const auto& key : keys()) {
+        if (a.at(key.name) != b.at(key.name)) keys_differing.emplace_back(key.name);
+    }
+    return keys_differing;
+}
+
 Config parse_ini_text(const std::string& text) {
     Values values = defaults();
     std::istringstream in(text);

@@ -69,6 +69,9 @@ Config resolve(const boost::program_options::variables_map& command_line);
 // `dln run` computes one grid point: every axis must hold exactly one value.
 void require_single_point(const Config& config);
 
+// The keys whose resolved values differ between two resolved INI texts (empty: the same sweep).
+std::vector<std::string> differing_keys(const std::string& ini_a, const std::string& ini_b);
+
 // Parses INI text (e.g. a file's stored config) alone, with the same validation.
 Config parse_ini_text(const std::string& text);
 

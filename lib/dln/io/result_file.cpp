@@ -158,6 +158,35 @@ ResultFile ResultFile::create(MPI_Comm comm, const std::string& path, const Resu
     return ResultFile(std::move(impl));
 }
 
+ResultFile ResultFile::open(MPI_Comm comm, const std::string& path, const ResultLayout& layout) {
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    Handle fapl(check(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate"));
+    check(H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL), "H5Pset_fapl_mpio", 0);
+    const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl);
+    if (file < 0) throw std::runtime_error("cannot open the HDF5 file '" + path + "' to resume it");
+    auto impl = std::make_unique<Impl>();
+    impl->file = file;
+    impl->layout = layout;
+    for (const auto& method : layout.methods) {
+        std::vector<std::string> names(layout.observables);
+        for (const char* extra : {"status", "diverged_at", "wall_seconds"}) names.emplace_back(extra);
+        for (const auto& name : names) {
+            const std::string full = "/" + method + "/" + name;
+            impl->datasets[method].push_back(check(H5Dopen2(file, full.c_str(), H5P_DEFAULT), "opening " + full));
+        }
+    }
+    return ResultFile(std::move(impl));
+}
+
+std::vector<std::int8_t> ResultFile::read_status(const std::string& method) const {
+    const auto& datasets = impl_->datasets.at(method);
+    const hid_t ds = datasets[impl_->layout.observables.size()];
+    Handle space(check(H5Dget_space(ds), "H5Dget_space"));
+    std::vector<std::int8_t> status(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)));
+    check(H5Dread(ds, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, status.data()), "reading a status", 0);
+    return status;
+}
+
 void ResultFile::write(const std::string& method, const UnitRecord& record) {
     if (!impl_ || impl_->file < 0) throw std::logic_error("writing to a closed result file");
     const auto& layout = impl_->layout;

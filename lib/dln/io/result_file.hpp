@@ -64,6 +64,12 @@ public:
     ResultFile& operator=(const ResultFile&) = delete;
     ~ResultFile();  // does not close: closing is collective, so it is explicit
 
+    // Collective: reopens a file that create() made with this layout, to continue a sweep.
+    static ResultFile open(MPI_Comm comm, const std::string& path, const ResultLayout& layout);
+
+    // Independent: the status of every unit of a method, in the dataset's (row-major) order.
+    std::vector<std::int8_t> read_status(const std::string& method) const;
+
     // Throws std::invalid_argument if create() would fail for a reason a user can fix: the
     // directory does not exist, or the file exists and overwrite is not set. Touches nothing.
     static void check_can_create(const std::string& path, bool overwrite);

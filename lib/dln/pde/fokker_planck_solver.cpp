@@ -37,6 +37,8 @@ struct FokkerPlanckSolver::Impl {
     double rtol, atol;
     // Run state.
     double risk_limit = std::numeric_limits<double>::infinity();
+    const std::atomic<bool>* cancel = nullptr;
+    bool cancelled = false;
     bool diverged = false;
     double diverged_at = std::numeric_limits<double>::quiet_NaN();
     std::vector<double> flux;  // scratch, cells - 1 interior faces
@@ -359,6 +361,9 @@ PetscErrorCode post_step(TS ts) {
         impl->diverged = true;
         impl->diverged_at = t;
         PetscCall(TSSetConvergedReason(ts, TS_CONVERGED_USER));
+    } else if (impl->cancel != nullptr && impl->cancel->load(std::memory_order_relaxed)) {
+        impl->cancelled = true;
+        PetscCall(TSSetConvergedReason(ts, TS_CONVERGED_USER));
     }
     PetscFunctionReturn(0);
 }
@@ -419,6 +424,8 @@ PdeTrajectory FokkerPlanckSolver::run(const sim::RunSpec& spec) {
     check(VecRestoreArray(y, &state), "VecRestoreArray");
     s.risk_limit = spec.divergence_factor * first[model::risk];
     s.diverged = false;
+    s.cancel = spec.cancel;
+    s.cancelled = false;
 
     check(TSSetProblemType(ts, TS_NONLINEAR), "TSSetProblemType");
     // An L-stable fourth-order ESDIRK (ARKIMEX 4 with no explicit part): on these problems it
@@ -445,6 +452,7 @@ PdeTrajectory FokkerPlanckSolver::run(const sim::RunSpec& spec) {
         check(TSSolve(ts, y), "TSSolve");
         TSConvergedReason reason;
         check(TSGetConvergedReason(ts, &reason), "TSGetConvergedReason");
+        if (s.cancelled) throw sim::Cancelled{};
         if (s.diverged) break;
         if (reason < 0) {
             throw std::runtime_error("the PDE time stepper failed before t = " + std::to_string(times[j]) +

@@ -1,7 +1,9 @@
 // What a simulator hands back: the observables at the snapshot times, and how the run ended.
 #pragma once
 
+#include <atomic>
 #include <cmath>
+#include <exception>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -27,7 +29,19 @@ struct RunSpec {
     std::size_t snapshots = 41;   // uniform on [0, T], both ends included (>= 2)
     double threshold = 1e-3;      // tau of false_support
     double divergence_factor = 1e6;  // a run whose risk exceeds this times R(0) has diverged
+    // When set and true, the run stops early by throwing Cancelled (a sweep asked to stop, e.g.
+    // by the batch system before a time limit, abandons the units in flight).
+    const std::atomic<bool>* cancel = nullptr;
 };
+
+// Thrown by a run whose RunSpec::cancel was raised: the trajectory is not a result.
+struct Cancelled : std::exception {
+    const char* what() const noexcept override { return "cancelled"; }
+};
+
+inline bool cancelled(const RunSpec& spec) {
+    return spec.cancel != nullptr && spec.cancel->load(std::memory_order_relaxed);
+}
 
 // t_j = j T / (n - 1), j = 0..n-1: the nominal times written to every output.
 std::vector<double> snapshot_times(const RunSpec& run);
@@ -62,6 +76,8 @@ Trajectory record_run(Simulator& sim, const RunSpec& spec, StepOf step_of) {
     };
     record_due();
     while (sim.steps_taken() < last) {
+        // Every 1024 steps: a relaxed atomic load, nothing next to a step of O(d) work.
+        if ((sim.steps_taken() & 1023u) == 0 && cancelled(spec)) throw Cancelled{};
         sim.step();
         const double risk = sim.risk();
         if (!std::isfinite(risk) || risk > limit) {

@@ -34,21 +34,25 @@ pde::PdeSpec pde_spec(const config::Config& c) {
     return spec;
 }
 
-sim::Trajectory compute_trajectory(const SweepGrid& grid, const WorkUnit& unit, const std::string& method) {
+sim::Trajectory compute_trajectory(const SweepGrid& grid, const WorkUnit& unit, const std::string& method,
+                                   const std::atomic<bool>* cancel) {
     const auto point = grid.point(unit);
     const auto& c = grid.config();
-    if (method == "sgd") return sim::simulate_sgd(point, grid.run_spec(), c.seed, grid.replicate(unit));
+    auto run = grid.run_spec();
+    run.cancel = cancel;
+    if (method == "sgd") return sim::simulate_sgd(point, run, c.seed, grid.replicate(unit));
     if (method == "sde") {
         const double dt = c.sde_dt > 0.0 ? c.sde_dt : 1.0 / static_cast<double>(point.dim);
-        return sim::simulate_sde(point, grid.run_spec(), c.seed, grid.replicate(unit), dt);
+        return sim::simulate_sde(point, run, c.seed, grid.replicate(unit), dt);
     }
-    if (method == "pde") return pde::solve_pde(point, grid.run_spec(), pde_spec(c));
+    if (method == "pde") return pde::solve_pde(point, run, pde_spec(c));
     throw std::invalid_argument("method '" + method + "' is not implemented");
 }
 
-io::UnitRecord compute_unit(const SweepGrid& grid, const WorkUnit& unit, const std::string& method) {
+io::UnitRecord compute_unit(const SweepGrid& grid, const WorkUnit& unit, const std::string& method,
+                            const std::atomic<bool>* cancel) {
     const auto start = std::chrono::steady_clock::now();
-    const auto trajectory = compute_trajectory(grid, unit, method);
+    const auto trajectory = compute_trajectory(grid, unit, method, cancel);
 
     io::UnitRecord record;
     record.index = unit.index;

@@ -1,6 +1,7 @@
 // Computing one work unit into the record the result file stores (no MPI, no file access).
 #pragma once
 
+#include <atomic>
 #include <string>
 
 #include "dln/io/result_file.hpp"
@@ -16,10 +17,13 @@ io::ResultLayout result_layout(const SweepGrid& grid);
 pde::PdeSpec pde_spec(const config::Config& config);
 
 // The unit's trajectory with the given method (for `dln run`, which prints it as it is).
-sim::Trajectory compute_trajectory(const SweepGrid& grid, const WorkUnit& unit, const std::string& method);
+// A raised cancel flag abandons the run by throwing sim::Cancelled.
+sim::Trajectory compute_trajectory(const SweepGrid& grid, const WorkUnit& unit, const std::string& method,
+                                   const std::atomic<bool>* cancel = nullptr);
 
 // Runs the unit's trajectory with the given method. A diverged run is a result (status
 // diverged, NaN after the divergence); an exception escapes to the caller.
-io::UnitRecord compute_unit(const SweepGrid& grid, const WorkUnit& unit, const std::string& method);
+io::UnitRecord compute_unit(const SweepGrid& grid, const WorkUnit& unit, const std::string& method,
+                            const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace dln::sweep
