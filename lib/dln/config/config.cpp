@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -203,7 +204,11 @@ Config validate(const Values& v) {
     }
     const double units = static_cast<double>(c.lr.size()) * static_cast<double>(c.dim.size()) *
                          static_cast<double>(c.alpha.size()) * static_cast<double>(c.seeds);
-    // The master keeps one record per work unit, and every unit a row of snapshots in the file.
+    // Every rank keeps the schedule, about 100 bytes per unit: 1e7 units are a gigabyte per rank.
+    require(units <= 1e7, "sweep",
+            "the grid has " + std::to_string(static_cast<long long>(units)) +
+                " trajectories (lr x dim x alpha x seeds), more than the 1e7 a rank can schedule in memory");
+    // Every unit is a row of snapshots in the file.
     require(units * static_cast<double>(c.snapshots) <= 1e10, "sweep",
             "the grid has " + std::to_string(static_cast<long long>(units)) + " trajectories of " +
                 std::to_string(c.snapshots) + " snapshots, more than the 1e10 values allowed");
@@ -217,6 +222,9 @@ Config resolve(const po::variables_map& command_line) {
     Values values = defaults();
     if (command_line.count("config")) {
         const auto path = command_line["config"].as<std::string>();
+        std::error_code ec;
+        // An ifstream opens a directory without complaint and reads nothing from it.
+        if (std::filesystem::is_directory(path, ec)) throw ConfigError("--config", "'" + path + "' is a directory");
         std::ifstream in(path);
         if (!in) throw ConfigError("--config", "cannot read '" + path + "'");
         overlay_ini(values, in, " (in " + path + ")");
