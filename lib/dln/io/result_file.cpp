@@ -1,10 +1,14 @@
 #include "dln/io/result_file.hpp"
 
+#include "dln/io/failpoint.hpp"
+
 #include <hdf5.h>
 #include <hdf5_hl.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
+#include <sstream>
 #include <map>
 #include <stdexcept>
 #include <type_traits>
@@ -63,6 +67,19 @@ hid_t create_axis(hid_t parent, const char* name, const std::vector<T>& values, 
     return ds;
 }
 
+// The per-unit datasets of a method group that follow the observables, in this order.
+enum Extra : std::size_t { status_ds, diverged_at_ds, wall_seconds_ds, failures_ds, failure_ds, extra_count };
+constexpr const char* extra_names[extra_count] = {"status", "diverged_at", "wall_seconds", "failures", "failure"};
+
+// Fixed-length strings: parallel HDF5 cannot write variable-length data independently.
+hid_t failure_type() {
+    const hid_t type = check(H5Tcopy(H5T_C_S1), "H5Tcopy");
+    check(H5Tset_size(type, failure_length), "H5Tset_size", 0);
+    check(H5Tset_strpad(type, H5T_STR_NULLTERM), "H5Tset_strpad", 0);
+    check(H5Tset_cset(type, H5T_CSET_UTF8), "H5Tset_cset", 0);
+    return type;
+}
+
 }  // namespace
 
 struct ResultFile::Impl {
@@ -70,7 +87,7 @@ struct ResultFile::Impl {
     ResultLayout layout;
     // The datasets stay open from create() to close(), so writers never open or close objects:
     // those are metadata operations and would have to be collective. Per method: the observable
-    // datasets in layout order, then status, diverged_at, wall_seconds.
+    // datasets in layout order, then those of Extra.
     std::map<std::string, std::vector<hid_t>> datasets;
 };
 
@@ -101,6 +118,7 @@ ResultFile ResultFile::create(MPI_Comm comm, const std::string& path, const Resu
     check(H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL), "H5Pset_fapl_mpio", 0);
     const hid_t file = H5Fcreate(path.c_str(), overwrite ? H5F_ACC_TRUNC : H5F_ACC_EXCL, H5P_DEFAULT, fapl);
     if (file < 0) throw std::runtime_error("cannot create the HDF5 file '" + path + "'");
+    failpoint("create");
 
     write_string_attribute(file, "schema", schema);
     write_string_attribute(file, "config", layout.config);
@@ -151,10 +169,18 @@ ResultFile ResultFile::create(MPI_Comm comm, const std::string& path, const Resu
             impl->datasets[method].push_back(ds);
         };
         for (const auto& observable : layout.observables) make(observable, H5T_NATIVE_DOUBLE, &nan, true);
-        make("status", H5T_NATIVE_INT8, &pending, false);
-        make("diverged_at", H5T_NATIVE_DOUBLE, &nan, false);
-        make("wall_seconds", H5T_NATIVE_DOUBLE, &nan, false);
+        const std::int8_t no_failures = 0;
+        const char no_message[failure_length] = {};
+        Handle string_type(failure_type());
+        make(extra_names[status_ds], H5T_NATIVE_INT8, &pending, false);
+        make(extra_names[diverged_at_ds], H5T_NATIVE_DOUBLE, &nan, false);
+        make(extra_names[wall_seconds_ds], H5T_NATIVE_DOUBLE, &nan, false);
+        make(extra_names[failures_ds], H5T_NATIVE_INT8, &no_failures, false);
+        make(extra_names[failure_ds], string_type, no_message, false);
     }
+    // The layout goes to disk before any unit is written: from here on only raw data changes, so
+    // a job killed mid-sweep leaves a readable file (and the journal has the units in flight).
+    check(H5Fflush(file, H5F_SCOPE_GLOBAL), "flushing the new file", 0);
     return ResultFile(std::move(impl));
 }
 
@@ -169,7 +195,7 @@ ResultFile ResultFile::open(MPI_Comm comm, const std::string& path, const Result
     impl->layout = layout;
     for (const auto& method : layout.methods) {
         std::vector<std::string> names(layout.observables);
-        for (const char* extra : {"status", "diverged_at", "wall_seconds"}) names.emplace_back(extra);
+        for (const char* extra : extra_names) names.emplace_back(extra);
         for (const auto& name : names) {
             const std::string full = "/" + method + "/" + name;
             impl->datasets[method].push_back(check(H5Dopen2(file, full.c_str(), H5P_DEFAULT), "opening " + full));
@@ -178,13 +204,24 @@ ResultFile ResultFile::open(MPI_Comm comm, const std::string& path, const Result
     return ResultFile(std::move(impl));
 }
 
-std::vector<std::int8_t> ResultFile::read_status(const std::string& method) const {
-    const auto& datasets = impl_->datasets.at(method);
-    const hid_t ds = datasets[impl_->layout.observables.size()];
+namespace {
+
+std::vector<std::int8_t> read_int8(hid_t ds, const std::string& what) {
     Handle space(check(H5Dget_space(ds), "H5Dget_space"));
-    std::vector<std::int8_t> status(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)));
-    check(H5Dread(ds, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, status.data()), "reading a status", 0);
-    return status;
+    std::vector<std::int8_t> values(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)));
+    check(H5Dread(ds, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), "reading " + what, 0);
+    return values;
+}
+
+}  // namespace
+
+std::vector<std::int8_t> ResultFile::read_status(const std::string& method) const {
+    return read_int8(impl_->datasets.at(method)[impl_->layout.observables.size() + status_ds], method + "/status");
+}
+
+std::vector<std::int8_t> ResultFile::read_failures(const std::string& method) const {
+    return read_int8(impl_->datasets.at(method)[impl_->layout.observables.size() + failures_ds],
+                     method + "/failures");
 }
 
 void ResultFile::write(const std::string& method, const UnitRecord& record) {
@@ -216,11 +253,17 @@ void ResultFile::write(const std::string& method, const UnitRecord& record) {
     for (std::size_t k = 0; k < layout.observables.size(); ++k) {
         write_slab(datasets[k], H5T_NATIVE_DOUBLE, record.values.data() + k * n_time, true);
     }
-    const auto status = static_cast<std::int8_t>(record.status);
+    failpoint("writing");
     const std::size_t base = layout.observables.size();
-    write_slab(datasets[base], H5T_NATIVE_INT8, &status, false);
-    write_slab(datasets[base + 1], H5T_NATIVE_DOUBLE, &record.diverged_at, false);
-    write_slab(datasets[base + 2], H5T_NATIVE_DOUBLE, &record.wall_seconds, false);
+    write_slab(datasets[base + diverged_at_ds], H5T_NATIVE_DOUBLE, &record.diverged_at, false);
+    write_slab(datasets[base + wall_seconds_ds], H5T_NATIVE_DOUBLE, &record.wall_seconds, false);
+    write_slab(datasets[base + failures_ds], H5T_NATIVE_INT8, &record.failures, false);
+    char message[failure_length] = {};
+    record.message.copy(message, failure_length - 1);
+    Handle string_type(failure_type());
+    write_slab(datasets[base + failure_ds], string_type, message, false);
+    const auto status = static_cast<std::int8_t>(record.status);
+    write_slab(datasets[base + status_ds], H5T_NATIVE_INT8, &status, false);
 }
 
 namespace {
@@ -240,6 +283,51 @@ std::string read_string_attribute(hid_t object, const char* name) {
 
 }  // namespace
 
+namespace {
+
+template <class T>
+std::vector<T> read_all(hid_t file, const std::string& name, hid_t mem_type) {
+    Handle ds(check(H5Dopen2(file, name.c_str(), H5P_DEFAULT), "opening " + name));
+    Handle space(check(H5Dget_space(ds), "H5Dget_space"));
+    std::vector<T> values(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)));
+    check(H5Dread(ds, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), "reading " + name, 0);
+    return values;
+}
+
+// A failed unit as a reader names it: its axis values, how often it failed, and why.
+FileSummary::FailedUnit describe_failure(hid_t file, const std::string& method, std::size_t position) {
+    const auto lr = read_all<double>(file, "/axes/lr", H5T_NATIVE_DOUBLE);
+    const auto dim = read_all<std::int64_t>(file, "/axes/dim", H5T_NATIVE_INT64);
+    const auto alpha = read_all<double>(file, "/axes/alpha", H5T_NATIVE_DOUBLE);
+    const auto seeds = read_all<std::int64_t>(file, "/axes/seed", H5T_NATIVE_INT64).size();
+    std::ostringstream where;
+    if (method == "pde") {
+        where << "lr=" << lr[position / alpha.size()] << " alpha=" << alpha[position % alpha.size()];
+    } else {
+        const std::size_t s = position % seeds, a = position / seeds % alpha.size();
+        const std::size_t d = position / seeds / alpha.size() % dim.size();
+        const std::size_t l = position / seeds / alpha.size() / dim.size();
+        where << "lr=" << lr[l] << " dim=" << dim[d] << " alpha=" << alpha[a] << " seed=" << s;
+    }
+    FileSummary::FailedUnit unit;
+    unit.method = method;
+    unit.where = where.str();
+    const std::string group = "/" + method + "/";
+    if (H5Lexists(file, (group + "failures").c_str(), H5P_DEFAULT) > 0) {
+        // Whole datasets: they are small (a byte, and failure_length bytes, per unit) and a
+        // point selection would need every coordinate of the position.
+        unit.failures = read_all<std::int8_t>(file, group + "failures", H5T_NATIVE_INT8).at(position);
+        Handle type(failure_type());
+        const auto text = read_all<std::array<char, failure_length>>(file, group + "failure", type).at(position);
+        unit.message = std::string(text.data(), strnlen(text.data(), text.size()));
+    }
+    return unit;
+}
+
+void count_units(hid_t file, FileSummary& summary);
+
+}  // namespace
+
 FileSummary summarize(const std::string& path) {
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
     if (!std::filesystem::is_regular_file(path)) throw std::invalid_argument("'" + path + "' is not a file");
@@ -255,26 +343,71 @@ FileSummary summarize(const std::string& path) {
     }
     summary.version = read_string_attribute(file, "version");
     summary.config = read_string_attribute(file, "config");
+    try {
+        count_units(file, summary);
+    } catch (const std::runtime_error& e) {
+        throw std::invalid_argument("'" + path + "' is damaged (" + e.what() + ")");
+    }
+    return summary;
+}
+
+namespace {
+
+void count_units(hid_t file, FileSummary& summary) {
     for (const char* method : {"sgd", "sde", "pde"}) {
         const std::string name = std::string("/") + method + "/status";
         if (H5Lexists(file, method, H5P_DEFAULT) <= 0 || H5Lexists(file, name.c_str(), H5P_DEFAULT) <= 0) continue;
         Handle ds(check(H5Dopen2(file, name.c_str(), H5P_DEFAULT), "opening " + name));
-        Handle space(check(H5Dget_space(ds), "H5Dget_space"));
-        std::vector<std::int8_t> status(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)));
-        check(H5Dread(ds, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, status.data()), "reading " + name, 0);
+        const auto status = read_int8(ds, name);
         FileSummary::MethodCounts counts;
         counts.method = method;
-        for (auto s : status) {
-            switch (static_cast<UnitStatus>(s)) {
+        for (std::size_t u = 0; u < status.size(); ++u) {
+            switch (static_cast<UnitStatus>(status[u])) {
                 case UnitStatus::done: ++counts.done; break;
                 case UnitStatus::diverged: ++counts.diverged; break;
-                case UnitStatus::failed: ++counts.failed; break;
+                case UnitStatus::failed:
+                    ++counts.failed;
+                    summary.failed.push_back(describe_failure(file, method, u));
+                    break;
                 default: ++counts.pending; break;
             }
         }
         summary.methods.push_back(counts);
     }
-    return summary;
+}
+
+}  // namespace
+
+void ResultFile::check_layout(const std::string& path, const ResultLayout& layout) {
+    summarize(path);  // a readable dln sweep file at all
+    Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+    if (file < 0) throw std::invalid_argument("cannot open '" + path + "'");
+    auto expect = [&](const std::string& name, std::vector<hsize_t> shape) {
+        if (H5Lexists(file, name.c_str(), H5P_DEFAULT) <= 0) {
+            throw std::invalid_argument("'" + path + "' has no " + name);
+        }
+        Handle ds(H5Dopen2(file, name.c_str(), H5P_DEFAULT));
+        Handle space(ds < 0 ? -1 : H5Dget_space(ds));
+        std::vector<hsize_t> dims(shape.size());
+        if (space < 0 || H5Sget_simple_extent_ndims(space) != static_cast<int>(shape.size()) ||
+            H5Sget_simple_extent_dims(space, dims.data(), nullptr) < 0 || dims != shape) {
+            throw std::invalid_argument("'" + path + "': " + name + " does not have the sweep's shape");
+        }
+    };
+    expect("/axes/lr", {layout.lr.size()});
+    expect("/axes/dim", {layout.dim.size()});
+    expect("/axes/alpha", {layout.alpha.size()});
+    expect("/axes/seed", {layout.seeds});
+    expect("/time", {layout.time.size()});
+    for (const auto& method : layout.methods) {
+        std::vector<hsize_t> shape = method == "pde"
+            ? std::vector<hsize_t>{layout.lr.size(), layout.alpha.size()}
+            : std::vector<hsize_t>{layout.lr.size(), layout.dim.size(), layout.alpha.size(), layout.seeds};
+        std::vector<hsize_t> with_time = shape;
+        with_time.push_back(layout.time.size());
+        for (const auto& name : layout.observables) expect("/" + method + "/" + name, with_time);
+        for (const char* name : extra_names) expect("/" + method + "/" + name, shape);
+    }
 }
 
 void ResultFile::close() {

@@ -37,7 +37,12 @@ struct UnitRecord {
     double diverged_at = 0.0;
     double wall_seconds = 0.0;
     std::vector<double> values;
+    std::int8_t failures = 0;  // how often the unit has failed (0 once it succeeds); retried while 1
+    std::string message;       // why it failed (stored truncated to failure_length - 1 bytes)
 };
+
+// The longest failure message the file keeps, with its terminating zero.
+inline constexpr std::size_t failure_length = 256;
 
 // How far a sweep file got, per method: counts of each status. Read without MPI.
 struct FileSummary {
@@ -48,6 +53,12 @@ struct FileSummary {
         std::size_t total() const { return pending + done + diverged + failed; }
     };
     std::vector<MethodCounts> methods;  // in the order sgd, sde, pde, those present
+    struct FailedUnit {
+        std::string method, where;  // where: "lr=1 dim=500 alpha=0.1 seed=0" (pde: lr and alpha)
+        int failures = 0;
+        std::string message;
+    };
+    std::vector<FailedUnit> failed;
 };
 
 // Throws std::invalid_argument naming the problem if path is not a readable dln sweep file.
@@ -67,14 +78,21 @@ public:
     // Collective: reopens a file that create() made with this layout, to continue a sweep.
     static ResultFile open(MPI_Comm comm, const std::string& path, const ResultLayout& layout);
 
-    // Independent: the status of every unit of a method, in the dataset's (row-major) order.
+    // Independent: the status and failure count of every unit of a method, in the dataset's
+    // (row-major) order.
     std::vector<std::int8_t> read_status(const std::string& method) const;
+    std::vector<std::int8_t> read_failures(const std::string& method) const;
+
+    // Serial, without MPI: throws std::invalid_argument naming the first problem if the file at
+    // path is not a complete sweep file of this layout (a crash while creating it leaves one).
+    static void check_layout(const std::string& path, const ResultLayout& layout);
 
     // Throws std::invalid_argument if create() would fail for a reason a user can fix: the
     // directory does not exist, or the file exists and overwrite is not set. Touches nothing.
     static void check_can_create(const std::string& path, bool overwrite);
 
-    // Independent: any rank, any time between create() and close().
+    // Independent: any rank, any time between create() and close(). The status goes last, so a
+    // unit whose write was cut short reads as it was before.
     void write(const std::string& method, const UnitRecord& record);
 
     // Collective.

@@ -1,0 +1,44 @@
+#include "dln/io/failpoint.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+
+namespace dln::io {
+namespace {
+
+struct Armed {
+    std::string name;  // empty: no failpoint armed in this process
+    long hit_at = 1;
+    long hits = 0;
+};
+
+Armed& armed() {
+    static Armed state = [] {
+        Armed a;
+        const char* spec = std::getenv("DLN_FAILPOINT");
+        if (spec == nullptr || *spec == '\0') return a;
+        const std::string text(spec);
+        const auto colon = text.find(':');
+        a.name = text.substr(0, colon);
+        if (colon != std::string::npos) a.hit_at = std::strtol(text.c_str() + colon + 1, nullptr, 10);
+        return a;
+    }();
+    return state;
+}
+
+}  // namespace
+
+void failpoint(const char* name) {
+    Armed& a = armed();
+    if (a.name.empty() || a.name != name || ++a.hits != a.hit_at) return;
+    if (const char* marker = std::getenv("DLN_FAILPOINT_MARKER")) {
+        const int fd = ::open(marker, O_WRONLY | O_CREAT, 0644);
+        if (fd >= 0) ::close(fd);
+    }
+    for (;;) ::pause();  // until the test's SIGKILL
+}
+
+}  // namespace dln::io

@@ -1,0 +1,16 @@
+// Named places where a test can stop the program, to kill it there with SIGKILL.
+//
+// A sweep must survive `kill -9` at any moment; the moments that matter most (the file half
+// created, a unit journaled but not yet in the file, a slab half written, every unit done but the
+// file not closed) last microseconds, too short to hit by timing. With
+//     DLN_FAILPOINT=<name>:<n>  DLN_FAILPOINT_MARKER=<path>
+// the n-th time this process passes failpoint(<name>) it creates <path> and sleeps until killed;
+// the test waits for <path> and kills the job. Without DLN_FAILPOINT this is one branch on a
+// cached flag.
+#pragma once
+
+namespace dln::io {
+
+void failpoint(const char* name);
+
+}  // namespace dln::io

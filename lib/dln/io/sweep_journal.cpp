@@ -1,0 +1,246 @@
+#include "dln/io/sweep_journal.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+#include <tuple>
+
+namespace dln::io {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr std::uint32_t kMagic = 0x4a4e4c44;  // "DLNJ" read as a little-endian word
+
+std::uint64_t fnv1a(const char* data, std::size_t n) {
+    std::uint64_t h = 0xcbf29ce484222325ULL;
+    for (std::size_t i = 0; i < n; ++i) {
+        h ^= static_cast<unsigned char>(data[i]);
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+std::runtime_error system_error(const std::string& what, const std::string& path) {
+    return std::runtime_error(what + " '" + path + "': " + std::strerror(errno));
+}
+
+void write_all(int fd, const std::string& bytes, const std::string& path) {
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw system_error("cannot write the journal", path);
+        }
+        done += static_cast<std::size_t>(n);
+    }
+}
+
+// A new directory entry is durable only once its directory is synced.
+void sync_directory(const std::string& dir) {
+    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+    if (fd < 0) throw system_error("cannot open the directory", dir);
+    ::fsync(fd);
+    ::close(fd);
+}
+
+template <class T>
+void put(std::string& out, const T& value) {
+    out.append(reinterpret_cast<const char*>(&value), sizeof value);
+}
+
+class Reader {
+public:
+    Reader(const char* data, std::size_t size) : data_(data), size_(size) {}
+    template <class T>
+    T get() {
+        T value;
+        need(sizeof value);
+        std::memcpy(&value, data_ + at_, sizeof value);
+        at_ += sizeof value;
+        return value;
+    }
+    std::string bytes(std::size_t n) {
+        need(n);
+        std::string s(data_ + at_, n);
+        at_ += n;
+        return s;
+    }
+    std::size_t left() const { return size_ - at_; }
+
+private:
+    void need(std::size_t n) const {
+        if (size_ - at_ < n) throw std::out_of_range("journal record ends early");
+    }
+    const char* data_;
+    std::size_t size_;
+    std::size_t at_ = 0;
+};
+
+std::string encode(const std::string& method, const UnitRecord& r) {
+    std::string payload;
+    put(payload, static_cast<std::uint8_t>(method.size()));
+    payload += method;
+    for (std::size_t i : r.index) put(payload, static_cast<std::uint64_t>(i));
+    put(payload, static_cast<std::int8_t>(r.status));
+    put(payload, r.failures);
+    put(payload, r.diverged_at);
+    put(payload, r.wall_seconds);
+    put(payload, static_cast<std::uint32_t>(r.values.size()));
+    payload.append(reinterpret_cast<const char*>(r.values.data()), r.values.size() * sizeof(double));
+    put(payload, static_cast<std::uint32_t>(r.message.size()));
+    payload += r.message;
+
+    std::string record;
+    put(record, kMagic);
+    put(record, static_cast<std::uint32_t>(payload.size()));
+    record += payload;
+    put(record, fnv1a(payload.data(), payload.size()));
+    return record;
+}
+
+JournalEntry decode(const std::string& payload) {
+    Reader in(payload.data(), payload.size());
+    JournalEntry e;
+    e.method = in.bytes(in.get<std::uint8_t>());
+    for (auto& i : e.record.index) i = static_cast<std::size_t>(in.get<std::uint64_t>());
+    e.record.status = static_cast<UnitStatus>(in.get<std::int8_t>());
+    e.record.failures = in.get<std::int8_t>();
+    e.record.diverged_at = in.get<double>();
+    e.record.wall_seconds = in.get<double>();
+    e.record.values.resize(in.get<std::uint32_t>());
+    const std::string raw = in.bytes(e.record.values.size() * sizeof(double));
+    std::memcpy(e.record.values.data(), raw.data(), raw.size());
+    e.record.message = in.bytes(in.get<std::uint32_t>());
+    if (in.left() != 0) throw std::out_of_range("journal record has trailing bytes");
+    return e;
+}
+
+// (run, rank) of a journal file's name, or nothing for other files.
+bool parse_name(const std::string& name, int& run, int& rank) {
+    static const std::regex pattern(R"(run-(\d+)\.rank-(\d+)\.log)");
+    std::smatch m;
+    if (!std::regex_match(name, m, pattern)) return false;
+    run = std::stoi(m[1]);
+    rank = std::stoi(m[2]);
+    return true;
+}
+
+}  // namespace
+
+SweepJournal::SweepJournal(const std::string& output) : directory_(output + ".journal") {}
+
+bool SweepJournal::exists() const {
+    std::error_code ec;
+    return fs::is_directory(directory_, ec);
+}
+
+void SweepJournal::start(const std::string& config_ini) const {
+    std::error_code ec;
+    fs::create_directory(directory_, ec);
+    if (ec) throw std::runtime_error("cannot create the journal '" + directory_ + "': " + ec.message());
+    const std::string tmp = directory_ + "/config.ini.tmp", final_path = directory_ + "/config.ini";
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) throw system_error("cannot create", tmp);
+    write_all(fd, config_ini, tmp);
+    ::fsync(fd);
+    ::close(fd);
+    if (::rename(tmp.c_str(), final_path.c_str()) != 0) throw system_error("cannot rename", tmp);
+    sync_directory(directory_);
+    const fs::path parent = fs::path(directory_).parent_path();
+    sync_directory(parent.empty() ? "." : parent.string());
+}
+
+std::string SweepJournal::config() const {
+    std::ifstream in(directory_ + "/config.ini", std::ios::binary);
+    if (!in) return {};
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+JournalContents SweepJournal::read() const {
+    struct Part {
+        int run, rank;
+        fs::path path;
+    };
+    std::vector<Part> parts;
+    std::error_code ec;
+    for (const auto& item : fs::directory_iterator(directory_, ec)) {
+        int run = 0, rank = 0;
+        if (parse_name(item.path().filename().string(), run, rank)) parts.push_back({run, rank, item.path()});
+    }
+    std::sort(parts.begin(), parts.end(),
+              [](const Part& a, const Part& b) { return std::tie(a.run, a.rank) < std::tie(b.run, b.rank); });
+    JournalContents contents;
+    for (const auto& part : parts) {
+        std::ifstream in(part.path, std::ios::binary);
+        const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+        Reader file(bytes.data(), bytes.size());
+        while (file.left() > 0) {
+            // A record the process died while writing is incomplete or fails its checksum; it is
+            // always the file's last, because each run appends to files of its own.
+            try {
+                if (file.get<std::uint32_t>() != kMagic) throw std::out_of_range("bad magic");
+                const std::string payload = file.bytes(file.get<std::uint32_t>());
+                if (file.get<std::uint64_t>() != fnv1a(payload.data(), payload.size())) {
+                    throw std::out_of_range("bad checksum");
+                }
+                JournalEntry entry = decode(payload);
+                entry.run = part.run;
+                entry.rank = part.rank;
+                contents.entries.push_back(std::move(entry));
+            } catch (const std::out_of_range&) {
+                ++contents.torn;
+                break;
+            }
+        }
+    }
+    return contents;
+}
+
+int SweepJournal::next_run() const {
+    int last = 0;
+    std::error_code ec;
+    for (const auto& item : fs::directory_iterator(directory_, ec)) {
+        int run = 0, rank = 0;
+        if (parse_name(item.path().filename().string(), run, rank)) last = std::max(last, run);
+    }
+    return last + 1;
+}
+
+void SweepJournal::remove() const {
+    std::error_code ec;
+    fs::remove_all(directory_, ec);
+    if (ec) throw std::runtime_error("cannot remove the journal '" + directory_ + "': " + ec.message());
+}
+
+JournalWriter::JournalWriter(const SweepJournal& journal, int run, int rank) {
+    std::ostringstream name;
+    name << journal.directory() << "/run-" << run << ".rank-" << rank << ".log";
+    path_ = name.str();
+}
+
+JournalWriter::~JournalWriter() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+void JournalWriter::append(const std::string& method, const UnitRecord& record) {
+    if (fd_ < 0) {
+        fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd_ < 0) throw system_error("cannot create the journal file", path_);
+        sync_directory(fs::path(path_).parent_path().string());
+    }
+    write_all(fd_, encode(method, record), path_);
+    if (::fdatasync(fd_) != 0) throw system_error("cannot sync the journal file", path_);
+}
+
+}  // namespace dln::io
