@@ -1,20 +1,58 @@
-// dln status OUT.h5: how far a sweep file got (done, diverged, failed, pending per method).
-// Reads the file without MPI, so it runs on a login node while the sweep runs elsewhere.
+// dln status OUT.h5: how far a sweep file got (done, diverged, failed, pending per method), why
+// units failed, and what its journal holds if the sweep has not ended cleanly. Reads the files
+// without MPI, so it runs on a login node while the sweep runs elsewhere.
+//
+//   dln status out/quick.h5
+//   dln status out/quick.h5 --journal     # also every journal record: run, rank, unit, status
 #include <cstdio>
 #include <iostream>
+#include <set>
 
 #include "cli.hpp"
 #include "dln/io/result_file.hpp"
+#include "dln/io/sweep_journal.hpp"
 
 namespace po = boost::program_options;
 
 namespace dln::app {
+namespace {
+
+const char* status_word(io::UnitStatus s) {
+    switch (s) {
+        case io::UnitStatus::done: return "done";
+        case io::UnitStatus::diverged: return "diverged";
+        case io::UnitStatus::failed: return "failed";
+        default: return "pending";
+    }
+}
+
+void print_journal(const io::SweepJournal& journal, bool every_record) {
+    const auto contents = journal.read();
+    std::set<int> runs;
+    for (const auto& e : contents.entries) runs.insert(e.run);
+    std::cout << journal.directory() << ": " << contents.entries.size() << " finished units from " << runs.size()
+              << " run(s) not yet confirmed by a clean end";
+    if (contents.torn > 0) std::cout << " (" << contents.torn << " record(s) cut short by a crash)";
+    std::cout << "; dln sweep --resume folds them into the file\n";
+    if (!every_record) return;
+    std::printf("%4s %4s %-6s %5s %5s %5s %5s %-8s\n", "run", "rank", "method", "i_lr", "i_dim", "i_alp", "seed",
+                "status");
+    for (const auto& e : contents.entries) {
+        const auto& i = e.record.index;
+        std::printf("%4d %4d %-6s %5zu %5zu %5zu %5zu %-8s\n", e.run, e.rank, e.method.c_str(), i[0], i[1], i[2],
+                    i[3], status_word(e.record.status));
+    }
+}
+
+}  // namespace
 
 int status_command(const Args& args) {
     try {
         po::options_description desc("Status", 110, 60);
         std::string path;
-        desc.add_options()("file", po::value<std::string>(&path)->value_name("OUT.h5"), "the sweep file");
+        bool every_record = false;
+        desc.add_options()("file", po::value<std::string>(&path)->value_name("OUT.h5"), "the sweep file")(
+            "journal", po::bool_switch(&every_record), "list every record of the sweep's journal, if it has one");
         po::variables_map vm;
         po::positional_options_description positional;
         positional.add("file", 1);
@@ -25,16 +63,21 @@ int status_command(const Args& args) {
             throw config::ConfigError(e.what());
         }
         if (vm.count("help")) {
-            std::cout << "usage: dln status OUT.h5\n" << desc << '\n';
+            std::cout << "usage: dln status OUT.h5 [--journal]\n" << desc << '\n';
             return 0;
         }
         po::notify(vm);
         if (path.empty()) throw config::ConfigError("no sweep file given (usage: dln status OUT.h5)");
+        const io::SweepJournal journal(path);
         io::FileSummary summary;
         try {
             summary = io::summarize(path);
         } catch (const std::invalid_argument& e) {
-            throw config::ConfigError(e.what());
+            // A file a crash damaged is not bad input if its journal can rebuild it.
+            if (!journal.exists()) throw config::ConfigError(e.what());
+            std::cout << e.what() << '\n';
+            print_journal(journal, every_record);
+            return 0;
         }
         std::cout << path << ": " << summary.schema << ", written by dln " << summary.version << '\n';
         std::printf("%-8s %8s %8s %8s %8s %8s\n", "method", "units", "done", "diverged", "failed", "pending");
@@ -42,6 +85,11 @@ int status_command(const Args& args) {
             std::printf("%-8s %8zu %8zu %8zu %8zu %8zu\n", m.method.c_str(), m.total(), m.done, m.diverged, m.failed,
                         m.pending);
         }
+        for (const auto& f : summary.failed) {
+            std::cout << "failed " << f.method << ' ' << f.where << " (" << f.failures
+                      << (f.failures == 1 ? " time" : " times") << "): " << f.message << '\n';
+        }
+        if (journal.exists()) print_journal(journal, every_record);
         return 0;
     } catch (const config::ConfigError& e) {
         return report_bad_input("status", e.what());

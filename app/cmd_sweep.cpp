@@ -12,6 +12,7 @@
 
 #include <iostream>
 #include <optional>
+#include <string>
 
 #include "cli.hpp"
 #include "dln/config/config.hpp"
@@ -29,41 +30,29 @@ std::optional<config::Config> read_on_root(const Args& args, sweep::SweepOptions
     po::options_description desc("Sweep", 110, 60);
     desc.add_options()
         ("output,o", po::value<std::string>(&options.output)->value_name("FILE"), "the HDF5 file to create (required)")
-        ("force", po::bool_switch(&options.overwrite), "overwrite FILE if it exists")
+        ("force", po::bool_switch(&options.overwrite), "overwrite FILE (and its journal) if it exists")
         ("resume", po::bool_switch(&options.resume),
-         "continue the sweep in FILE: compute only units not done or diverged (failed ones again); "
-         "the configuration must be the one FILE was made with")
+         "continue the sweep in FILE: compute only units not done or diverged (failed ones once more); "
+         "the configuration must be the one FILE was made with. Rebuilds FILE from FILE.journal if a "
+         "crash damaged it; starts the sweep if there is nothing to resume")
+        ("retry-failed", po::bool_switch(&options.retry_failed),
+         "with --resume: retry every failed unit, also those that already failed twice")
         ("quiet,q", po::bool_switch(&options.quiet), "no progress lines");
     desc.add(config::input_options()).add(config::config_options());
     po::variables_map vm;
     try {
-        if (!parse_command_line(args, "usage: mpirun -n N dln sweep --config FILE --output OUT.h5 [--force]", desc, vm)) {
+        if (!parse_command_line(args, "usage: mpirun -n N dln sweep --config FILE --output OUT.h5 [--force | --resume]",
+                                desc, vm)) {
             return std::nullopt;
         }
         po::notify(vm);
         auto config = config::resolve(vm);
-        if (options.resume) {
-            if (options.overwrite) throw config::ConfigError("--resume", "cannot be combined with --force");
-            io::FileSummary stored;
-            try {
-                stored = io::summarize(options.output);
-            } catch (const std::invalid_argument& e) {
-                throw config::ConfigError("--resume", e.what());
-            }
-            const auto keys = config::differing_keys(stored.config, config.ini);
-            if (!keys.empty()) {
-                std::string list;
-                for (const auto& k : keys) list += (list.empty() ? "" : ", ") + k;
-                throw config::ConfigError("--resume", "'" + options.output + "' was made with another configuration (" +
-                                                          list + " differ); resume with the same keys");
-            }
-            return config;
+        if (options.retry_failed && !options.resume) {
+            throw config::ConfigError("--retry-failed", "needs --resume");
         }
-        try {
-            io::ResultFile::check_can_create(options.output, options.overwrite);
-        } catch (const std::invalid_argument& e) {
-            throw config::ConfigError("--output", e.what());
-        }
+        std::string note;
+        options.plan = sweep::plan_output(config, options, note);
+        if (!note.empty() && !options.quiet) std::cout << note << std::endl;
         return config;
     } catch (const config::ConfigError& e) {
         status = report_bad_input("sweep", e.what());
@@ -100,6 +89,9 @@ int sweep_command(const Args& args) {
             if (summary.interrupted) {
                 std::cout << "dln sweep: stopped on request with " << summary.pending
                           << " units pending; continue with --resume" << std::endl;
+            } else if (!summary.ended) {
+                std::cout << "dln sweep: " << summary.failed << " units failed; --resume retries those that "
+                          << "failed for the first time" << std::endl;
             }
         }
         if (summary.interrupted) status = kExitInterrupted;

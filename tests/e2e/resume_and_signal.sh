@@ -1,6 +1,8 @@
-# A sweep stopped by SIGUSR1 (what Slurm sends before a time limit, forwarded by mpirun) closes
-# its file consistently and exits 75; --resume computes only what is missing, and the results are
-# bitwise those of an uninterrupted run. A resume with another configuration is refused.
+# A sweep stopped by SIGUSR1 (what Slurm sends before a time limit, forwarded by mpirun) or by
+# SIGTERM (what Slurm sends every process of a job at the limit) closes its file consistently and
+# exits 75 within 30 s; --resume computes only what is missing, and the results are bitwise those
+# of an uninterrupted run. A resume with another configuration is refused. A unit that fails is
+# recorded with its message and the sweep goes on; a resume retries it once, not twice.
 source "$(dirname "$0")/common.sh"
 
 cat > "$WORK/sweep.ini" <<'INI'
@@ -17,20 +19,27 @@ INI
 "$MPIEXEC" -n 3 "$DLN" sweep -q --config "$WORK/sweep.ini" --output "$WORK/full.h5" > "$WORK/full.log" \
     && pass "uninterrupted: $(tail -1 "$WORK/full.log")" || fail "uninterrupted run: $(cat "$WORK/full.log")"
 
-# Under mpiexec (3 ranks) and as a single process (the signal goes to dln itself).
-for launch in mpi single; do
+# SIGUSR1 to mpiexec (which forwards it), SIGTERM to every rank (as Slurm does at a time limit),
+# and SIGTERM to a single process.
+for launch in mpi-usr1 mpi-term single-term; do
     out="$WORK/$launch.h5"
-    if [ $launch = mpi ]; then
-        "$MPIEXEC" -n 3 "$DLN" sweep -q --config "$WORK/sweep.ini" --output "$out" > "$WORK/$launch.log" 2>&1 &
-    else
+    if [ $launch = single-term ]; then
         "$DLN" sweep -q --config "$WORK/sweep.ini" --output "$out" > "$WORK/$launch.log" 2>&1 &
+    else
+        "$MPIEXEC" -n 3 "$DLN" sweep -q --config "$WORK/sweep.ini" --output "$out" > "$WORK/$launch.log" 2>&1 &
     fi
     pid=$!
     sleep 2  # well after start-up (the handlers are in place), well before the end (about 10 s)
-    kill -USR1 $pid
+    case $launch in
+        mpi-usr1) kill -USR1 $pid ;;
+        mpi-term) pkill -TERM -P $pid ;;  # the ranks, children of mpiexec
+        single-term) kill -TERM $pid ;;
+    esac
+    signalled=$(date +%s%N)
     status=0
     wait $pid || status=$?
-    [ $status -eq 75 ] && pass "$launch: stopped with status 75" || fail "$launch: status $status: $(cat "$WORK/$launch.log")"
+    ms=$(( ($(date +%s%N) - signalled) / 1000000 ))
+    [ $status -eq 75 ] && [ $ms -le 30000 ] && pass "$launch: stopped with status 75 after $ms ms"         || fail "$launch: status $status after $ms ms: $(cat "$WORK/$launch.log")"
     pending=$("$DLN" status "$out" | awk '$1 == "sgd" {print $6}')
     [ "${pending:-0}" -gt 0 ] && pass "$launch: $pending sgd units pending after the stop" \
         || fail "$launch: nothing pending: $("$DLN" status "$out")"
@@ -40,11 +49,31 @@ for launch in mpi single; do
 done
 
 # Resuming a complete file computes nothing; resuming with other keys is refused and touches nothing.
-"$DLN" sweep -q --config "$WORK/sweep.ini" --output "$WORK/mpi.h5" --resume | grep -q '^dln sweep: 0 units' \
+"$DLN" sweep -q --config "$WORK/sweep.ini" --output "$WORK/mpi-usr1.h5" --resume | grep -q '^dln sweep: 0 units' \
     && pass "complete file: nothing to do" || fail "resume of a complete file computed something"
-cp "$WORK/mpi.h5" "$WORK/before.h5"
+cp "$WORK/mpi-usr1.h5" "$WORK/before.h5"
 status=0
-"$DLN" sweep --config "$WORK/sweep.ini" --output "$WORK/mpi.h5" --resume --lr 0.5 2> "$WORK/err" > /dev/null || status=$?
-[ $status -eq 2 ] && grep -q 'sweep.lr' "$WORK/err" && cmp -s "$WORK/mpi.h5" "$WORK/before.h5" \
+"$DLN" sweep --config "$WORK/sweep.ini" --output "$WORK/mpi-usr1.h5" --resume --lr 0.5 2> "$WORK/err" > /dev/null || status=$?
+[ $status -eq 2 ] && grep -q 'sweep.lr' "$WORK/err" && cmp -s "$WORK/mpi-usr1.h5" "$WORK/before.h5" \
     && pass "other keys refused: $(cat "$WORK/err")" || fail "other keys: status $status, $(cat "$WORK/err")"
+# Failure isolation: DLN_FAIL_UNIT makes one unit throw (the same unit whatever the ranks).
+failing=sgd:7
+out="$WORK/failing.h5"
+DLN_FAIL_UNIT=$failing "$MPIEXEC" -n 3 "$DLN" sweep -q --config "$WORK/sweep.ini" --output "$out" > "$WORK/failing.log" 2>&1 \
+    && grep -q '1 failed' "$WORK/failing.log" && pass "one unit failed, the sweep went on: $(grep '^dln sweep: [0-9]' "$WORK/failing.log")" \
+    || fail "failing unit: $(cat "$WORK/failing.log")"
+"$DLN" status "$out" > "$WORK/failing.status"
+grep -q "^failed sgd .*(1 time): injected failure" "$WORK/failing.status" && [ -d "$out.journal" ] \
+    && pass "its message is stored: $(grep '^failed' "$WORK/failing.status")" || fail "status: $(cat "$WORK/failing.status")"
+# It fails again on the retry; after that a resume leaves it alone.
+DLN_FAIL_UNIT=$failing "$MPIEXEC" -n 3 "$DLN" sweep -q --config "$WORK/sweep.ini" --output "$out" --resume > "$WORK/retry.log" 2>&1
+grep -q '^dln sweep: 1 units.* 1 failed' "$WORK/retry.log" && "$DLN" status "$out" | grep -q '(2 times)' \
+    && pass "retried once: $(grep '^dln sweep: [0-9]' "$WORK/retry.log")" || fail "retry: $(cat "$WORK/retry.log")"
+DLN_FAIL_UNIT=$failing "$DLN" sweep -q --config "$WORK/sweep.ini" --output "$out" --resume | grep -q '^dln sweep: 0 units' \
+    && [ ! -e "$out.journal" ] && pass "not retried a second time; the sweep has ended" || fail "retried a second time"
+# --retry-failed retries it anyway; without the injected failure it succeeds, and the file is then
+# exactly an uninterrupted run's (a success clears the failure count and message).
+"$DLN" sweep -q --config "$WORK/sweep.ini" --output "$out" --resume --retry-failed | grep -q '^dln sweep: 1 units.* 1 done' \
+    && pass "--retry-failed" || fail "--retry-failed"
+result=$("$SAME" "$WORK/full.h5" "$out") && pass "after the retry: $result" || fail "after the retry: $result"
 finish

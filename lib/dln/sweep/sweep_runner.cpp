@@ -1,18 +1,26 @@
 #include "dln/sweep/sweep_runner.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
-#include <csignal>
-#include <map>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
+#include <map>
+#include <optional>
 #include <thread>
+#include <tuple>
 #include <vector>
 
+#include "dln/io/failpoint.hpp"
 #include "dln/io/result_file.hpp"
+#include "dln/io/sweep_journal.hpp"
 #include "dln/sweep/sweep_grid.hpp"
 #include "dln/sweep/unit_runner.hpp"
 
@@ -30,8 +38,18 @@ struct Report {
     std::int64_t task = -1;  // -1: the worker's first request
     std::int32_t status = 0;  // io::UnitStatus, or kAbandoned
     std::int32_t stopping = 0;  // the worker leaves: it was asked to stop, and wants no reply
+    std::int32_t failures = 0;  // of a failed unit: how often it has failed now
     double wall_seconds = 0.0;
 };
+
+// A task to compute and how often it failed before (its record counts one more if it fails again).
+struct Assignment {
+    std::int64_t task = -1;  // -1: no more work
+    std::int64_t failures = 0;
+};
+
+// How often a failed unit is computed before a resume leaves it alone: once, then one retry.
+constexpr std::int8_t kAttempts = 2;
 
 // Raised by SIGUSR1, SIGTERM or SIGINT: what Slurm and a user send to end a job early. The
 // master then hands out nothing more and the workers abandon the units in flight, so the file is
@@ -76,7 +94,11 @@ public:
         const char* word = "done";
         switch (status) {
             case io::UnitStatus::diverged: ++summary_.diverged; word = "diverged"; break;
-            case io::UnitStatus::failed: ++summary_.failed; word = "FAILED"; break;
+            case io::UnitStatus::failed:
+                ++summary_.failed;
+                if (report.failures < kAttempts) ++retry_left_;
+                word = "FAILED";
+                break;
             default: ++summary_.done; break;
         }
         if (!log_) return;
@@ -96,6 +118,7 @@ public:
         summary_.seconds = seconds();
         summary_.pending = todo_ - finished_;
         summary_.interrupted = g_stop.load();
+        summary_.ended = summary_.pending == 0 && retry_left_ == 0;
         return summary_;
     }
 
@@ -109,11 +132,15 @@ private:
     std::chrono::steady_clock::time_point start_;
     std::size_t todo_;
     std::size_t finished_ = 0;
+    std::size_t retry_left_ = 0;  // units that failed for the first time: a resume retries them
     SweepSummary summary_;
 };
 
-Report compute_and_write(const SweepGrid& grid, const std::vector<Task>& tasks, std::size_t index,
-                         io::ResultFile& file) {
+// Computes a task, journals it, then writes it into the file: the journal comes first, so a unit
+// in the file is always in the journal too, and a crash between the two loses nothing.
+Report compute_and_write(const SweepGrid& grid, const std::vector<Task>& tasks, const Assignment& assignment,
+                         io::ResultFile& file, io::JournalWriter& journal) {
+    const auto index = static_cast<std::size_t>(assignment.task);
     const Task& task = tasks[index];
     const auto& method = grid.config().methods[task.method];
     const auto& unit = grid.unit(task.unit);
@@ -133,16 +160,21 @@ Report compute_and_write(const SweepGrid& grid, const std::vector<Task>& tasks, 
         record.status = io::UnitStatus::failed;
         record.values.assign(model::observable_count * grid.config().snapshots, std::nan(""));
         record.diverged_at = std::nan("");
+        record.failures = static_cast<std::int8_t>(std::min<std::int64_t>(assignment.failures + 1, 127));
+        record.message = e.what();
     }
+    journal.append(method, record);
+    io::failpoint("journaled");
     file.write(method, record);
     Report done;
     done.task = static_cast<std::int64_t>(index);
     done.status = static_cast<std::int32_t>(record.status);
+    done.failures = record.failures;
     done.wall_seconds = record.wall_seconds;
     return done;
 }
 
-void master(MPI_Comm comm, int size, const std::vector<std::size_t>& todo, Progress& progress) {
+void master(MPI_Comm comm, int size, const std::vector<Assignment>& todo, Progress& progress) {
     std::size_t next = 0;
     int running = size - 1;
     while (running > 0) {
@@ -162,50 +194,98 @@ void master(MPI_Comm comm, int size, const std::vector<std::size_t>& todo, Progr
             --running;
             continue;
         }
-        std::int64_t task = -1;
+        Assignment assignment;
         if (next < todo.size() && !g_stop.load()) {
-            task = static_cast<std::int64_t>(todo[next++]);
+            assignment = todo[next++];
         } else {
             --running;
         }
-        MPI_Send(&task, 1, MPI_INT64_T, status.MPI_SOURCE, kTagTask, comm);
+        MPI_Send(&assignment, 2, MPI_INT64_T, status.MPI_SOURCE, kTagTask, comm);
     }
 }
 
-void worker(MPI_Comm comm, const SweepGrid& grid, const std::vector<Task>& tasks, io::ResultFile& file) {
+void worker(MPI_Comm comm, const SweepGrid& grid, const std::vector<Task>& tasks, io::ResultFile& file,
+            io::JournalWriter& journal) {
     Report report;
     while (true) {
         report.stopping = g_stop.load() ? 1 : 0;
         MPI_Send(&report, sizeof report, MPI_BYTE, 0, kTagReport, comm);
         if (report.stopping) return;
-        std::int64_t task = -1;
-        MPI_Recv(&task, 1, MPI_INT64_T, 0, kTagTask, comm, MPI_STATUS_IGNORE);
-        if (task < 0) return;
-        report = compute_and_write(grid, tasks, static_cast<std::size_t>(task), file);
+        Assignment assignment;
+        MPI_Recv(&assignment, 2, MPI_INT64_T, 0, kTagTask, comm, MPI_STATUS_IGNORE);
+        if (assignment.task < 0) return;
+        report = compute_and_write(grid, tasks, assignment, file, journal);
     }
 }
 
-// The tasks still to compute: all of them, or on resume those not done or diverged (a failed
-// unit is tried again). Read on rank 0 only, which hands them out.
-std::vector<std::size_t> tasks_to_do(const SweepGrid& grid, const io::ResultFile* file) {
+// Where a unit's status sits in its method's status dataset (the PDE's drop dim and seed).
+std::size_t status_position(const SweepGrid& grid, const std::string& method, const WorkUnit& unit) {
+    return method == "pde" ? unit.index[0] * grid.config().alpha.size() + unit.index[2] : unit.id;
+}
+
+// The tasks still to compute: all of them, or on resume those pending, and those failed fewer
+// than kAttempts times (all failed ones with retry_failed). Read on rank 0, which hands them out.
+std::vector<Assignment> tasks_to_do(const SweepGrid& grid, const io::ResultFile* file, bool retry_failed) {
     const auto& tasks = grid.tasks();
     const auto& c = grid.config();
-    std::map<std::string, std::vector<std::int8_t>> status;
+    std::map<std::string, std::vector<std::int8_t>> status, failures;
     if (file) {
-        for (const auto& method : c.methods) status[method] = file->read_status(method);
+        for (const auto& method : c.methods) {
+            status[method] = file->read_status(method);
+            failures[method] = file->read_failures(method);
+        }
     }
-    std::vector<std::size_t> todo;
+    std::vector<Assignment> todo;
     for (std::size_t i = 0; i < tasks.size(); ++i) {
+        Assignment assignment{static_cast<std::int64_t>(i), 0};
         if (file) {
             const auto& method = c.methods[tasks[i].method];
-            const auto& unit = grid.unit(tasks[i].unit);
-            const std::size_t where = method == "pde" ? unit.index[0] * c.alpha.size() + unit.index[2] : unit.id;
+            const std::size_t where = status_position(grid, method, grid.unit(tasks[i].unit));
             const auto s = static_cast<io::UnitStatus>(status.at(method).at(where));
+            assignment.failures = failures.at(method).at(where);
             if (s == io::UnitStatus::done || s == io::UnitStatus::diverged) continue;
+            if (s == io::UnitStatus::failed && assignment.failures >= kAttempts && !retry_failed) continue;
         }
-        todo.push_back(i);
+        todo.push_back(assignment);
     }
     return todo;
+}
+
+// Rank 0, on resume: writes every unit of the journal into the file, the last record of a unit
+// winning (a unit that failed and then succeeded on a retry). Returns how many units it wrote.
+std::size_t replay_journal(const SweepGrid& grid, const io::SweepJournal& journal, io::ResultFile& file,
+                           std::ostream* log) {
+    const auto contents = journal.read();
+    std::map<std::tuple<std::string, std::size_t, std::size_t, std::size_t, std::size_t>, const io::JournalEntry*> last;
+    for (const auto& e : contents.entries) {
+        const auto& i = e.record.index;
+        last[{e.method, i[0], i[1], i[2], i[3]}] = &e;
+    }
+    const auto& methods = grid.config().methods;
+    for (const auto& [key, entry] : last) {
+        if (std::find(methods.begin(), methods.end(), entry->method) == methods.end()) {
+            throw std::runtime_error("the journal '" + journal.directory() + "' holds units of method '" +
+                                     entry->method + "', which this sweep does not compute");
+        }
+        file.write(entry->method, entry->record);
+        io::failpoint("replay");
+    }
+    if (log && (!last.empty() || contents.torn > 0)) {
+        *log << "dln sweep: replayed " << last.size() << " units from " << journal.directory();
+        if (contents.torn > 0) *log << " (" << contents.torn << " record(s) cut short by a crash, skipped)";
+        *log << '\n' << std::flush;
+    }
+    return last.size();
+}
+
+// After a clean close, before the journal goes: the file's data must be on disk, not only in the
+// page cache, or a machine crash could lose what the journal no longer holds.
+void sync_file(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY);
+    if (fd < 0) throw std::runtime_error("cannot open '" + path + "' to sync it");
+    const int status = ::fsync(fd);
+    ::close(fd);
+    if (status != 0) throw std::runtime_error("cannot sync '" + path + "'");
 }
 
 void broadcast_string(MPI_Comm comm, std::string& text) {
@@ -227,13 +307,72 @@ bool share_setup(MPI_Comm comm, const config::Config* on_root, config::Config& c
     broadcast_string(comm, ini);
     config = rank == 0 ? *on_root : config::parse_ini_text(ini);
     broadcast_string(comm, options.output);
-    int flags[3] = {options.overwrite, options.quiet, options.resume};
-    MPI_Bcast(flags, 3, MPI_INT, 0, comm);
+    int flags[5] = {options.overwrite, options.quiet, options.resume, options.retry_failed,
+                    static_cast<int>(options.plan)};
+    MPI_Bcast(flags, 5, MPI_INT, 0, comm);
     options.overwrite = flags[0] != 0;
     options.quiet = flags[1] != 0;
     options.resume = flags[2] != 0;
+    options.retry_failed = flags[3] != 0;
+    options.plan = static_cast<OutputPlan>(flags[4]);
     if (rank != 0) options.log = nullptr;  // progress comes from rank 0 only
     return true;
+}
+
+OutputPlan plan_output(const config::Config& config, const SweepOptions& options, std::string& note) {
+    namespace fs = std::filesystem;
+    const io::SweepJournal journal(options.output);
+    auto checked_create = [&](bool overwrite) {
+        try {
+            io::ResultFile::check_can_create(options.output, overwrite);
+        } catch (const std::invalid_argument& e) {
+            throw config::ConfigError("--output", e.what());
+        }
+    };
+    if (!options.resume) {
+        checked_create(options.overwrite);
+        if (journal.exists() && !options.overwrite) {
+            throw config::ConfigError("--output", "'" + journal.directory() +
+                                                      "' holds the units of an unfinished sweep; continue it "
+                                                      "with --resume or start again with --force");
+        }
+        return OutputPlan::create;
+    }
+    if (options.overwrite) throw config::ConfigError("--resume", "cannot be combined with --force");
+    checked_create(true);  // the directory exists and the path is not a directory
+    auto refuse_other_config = [&](const std::string& stored, const std::string& where) {
+        const auto keys = config::differing_keys(stored, config.ini);
+        if (keys.empty()) return;
+        std::string list;
+        for (const auto& k : keys) list += (list.empty() ? "" : ", ") + k;
+        throw config::ConfigError("--resume", "'" + where + "' was made with another configuration (" + list +
+                                                  " differ); resume with the same keys");
+    };
+    if (journal.exists() && !journal.config().empty()) refuse_other_config(journal.config(), journal.directory());
+    std::error_code ec;
+    if (fs::exists(options.output, ec)) {
+        std::string damage;
+        try {
+            const auto stored = io::summarize(options.output);
+            refuse_other_config(stored.config, options.output);
+            io::ResultFile::check_layout(options.output, result_layout(SweepGrid(config)));
+        } catch (const std::invalid_argument& e) {
+            damage = e.what();
+        }
+        if (damage.empty()) return OutputPlan::resume;
+        if (!journal.exists()) {
+            throw config::ConfigError("--resume", damage + ", and there is no journal '" + journal.directory() +
+                                                      "' to rebuild it from; start again with --force");
+        }
+        note = "dln sweep: " + damage + "; rebuilding it from " + journal.directory();
+        return OutputPlan::rebuild;
+    }
+    if (journal.exists()) {
+        note = "dln sweep: '" + options.output + "' is missing; rebuilding it from " + journal.directory();
+        return OutputPlan::rebuild;
+    }
+    note = "dln sweep: nothing to resume at '" + options.output + "'; starting the sweep";
+    return OutputPlan::create;
 }
 
 SweepSummary run_sweep(MPI_Comm comm, const config::Config& config, const SweepOptions& options) {
@@ -243,29 +382,58 @@ SweepSummary run_sweep(MPI_Comm comm, const config::Config& config, const SweepO
     const SweepGrid grid(config);
     const auto& tasks = grid.tasks();
     const SignalGuard signals;
+    std::ostream* log = options.quiet ? nullptr : options.log;
 
-    auto file = options.resume ? io::ResultFile::open(comm, options.output, result_layout(grid))
-                               : io::ResultFile::create(comm, options.output, result_layout(grid), options.overwrite);
-    const auto todo = rank == 0 ? tasks_to_do(grid, options.resume ? &file : nullptr) : std::vector<std::size_t>{};
+    // The journal exists before the file does, so whatever a crash leaves can be rebuilt.
+    const io::SweepJournal journal(options.output);
+    int run = 0;
+    if (rank == 0) {
+        if (options.plan == OutputPlan::create && journal.exists()) journal.remove();  // --force
+        if (journal.config().empty()) journal.start(config.ini);
+        run = journal.next_run();
+    }
+    MPI_Bcast(&run, 1, MPI_INT, 0, comm);
+    io::JournalWriter journal_writer(journal, run, rank);
+
+    const auto layout = result_layout(grid);
+    auto file = options.plan == OutputPlan::resume
+                    ? io::ResultFile::open(comm, options.output, layout)
+                    : io::ResultFile::create(comm, options.output, layout,
+                                             options.overwrite || options.plan == OutputPlan::rebuild);
+    std::size_t replayed = 0;
+    std::vector<Assignment> todo;
+    if (rank == 0) {
+        if (options.plan != OutputPlan::create) replayed = replay_journal(grid, journal, file, log);
+        todo = tasks_to_do(grid, options.plan == OutputPlan::create ? nullptr : &file, options.retry_failed);
+    }
     Progress progress(grid, tasks, todo.size(), options);
     if (size == 1) {
-        for (std::size_t i : todo) {
+        for (const auto& assignment : todo) {
             if (g_stop.load()) break;
-            const auto report = compute_and_write(grid, tasks, i, file);
+            const auto report = compute_and_write(grid, tasks, assignment, file, journal_writer);
             progress.record(report);
             if (report.status == kAbandoned) break;
         }
     } else if (rank == 0) {
         master(comm, size, todo, progress);
     } else {
-        worker(comm, grid, tasks, file);
+        worker(comm, grid, tasks, file, journal_writer);
     }
+    io::failpoint("closing");
     file.close();
     auto summary = progress.finish();
+    summary.replayed = replayed;
     // Every rank learns whether the sweep was interrupted, whoever received the signal.
     int interrupted = summary.interrupted ? 1 : 0;
     MPI_Allreduce(MPI_IN_PLACE, &interrupted, 1, MPI_INT, MPI_MAX, comm);
     summary.interrupted = interrupted != 0;
+    if (rank == 0) {
+        summary.ended = summary.ended && !summary.interrupted;
+        if (summary.ended) {
+            sync_file(options.output);
+            journal.remove();
+        }
+    }
     return summary;
 }
 

@@ -13,17 +13,34 @@
 
 namespace dln::sweep {
 
+// What a sweep does with its output file, decided on rank 0 before anything is touched.
+enum class OutputPlan : int {
+    create,   // a new file (and a new journal)
+    resume,   // continue the file, replaying its journal into it
+    rebuild,  // the file is missing or damaged: create it again and replay the journal
+};
+
 struct SweepOptions {
     std::string output;       // the HDF5 file
     bool overwrite = false;   // replace an existing file
     bool resume = false;      // continue the sweep in an existing file: compute only what is not done
+    bool retry_failed = false;  // on resume, retry every failed unit, not only those that failed once
     bool quiet = false;       // no progress lines
+    OutputPlan plan = OutputPlan::create;
     std::ostream* log = nullptr;  // progress (rank 0 only); nullptr for none
 };
+
+// Rank 0, before any file is touched: how to treat options.output. Throws config::ConfigError
+// naming the option and the problem (a missing directory, an existing file without --force, a
+// resume with another configuration, a damaged file without a journal to rebuild it from).
+// note receives a line worth telling the user (a rebuild, a resume with nothing to resume).
+OutputPlan plan_output(const config::Config& config, const SweepOptions& options, std::string& note);
 
 struct SweepSummary {
     std::size_t units = 0, done = 0, diverged = 0, failed = 0;  // units: to compute in this run
     std::size_t abandoned = 0, pending = 0;  // given up when asked to stop; left for a resume
+    std::size_t replayed = 0;                // units restored from the journal into the file
+    bool ended = false;  // nothing is left to compute: the journal was removed
     bool interrupted = false;                // a stop was requested (SIGUSR1, SIGTERM, SIGINT)
     double seconds = 0.0;
 };
@@ -33,9 +50,11 @@ struct SweepSummary {
 // Collective; returns false on every rank if rank 0 had no configuration.
 bool share_setup(MPI_Comm comm, const config::Config* on_root, config::Config& config, SweepOptions& options);
 
-// Collective over comm; every rank passes the same config. The summary is valid on rank 0
-// (interrupted on every rank). SIGUSR1, SIGTERM or SIGINT make it stop handing out work,
-// abandon the units in flight, close the file consistently and return interrupted.
+// Collective over comm; every rank passes the same config and options (options.plan from
+// plan_output). The summary is valid on rank 0 (interrupted on every rank). SIGUSR1, SIGTERM or
+// SIGINT make it stop handing out work, abandon the units in flight, close the file consistently
+// and return interrupted. Every finished unit is journaled (io::SweepJournal) before it is
+// written to the file; the journal is removed when the sweep ends with nothing left to compute.
 SweepSummary run_sweep(MPI_Comm comm, const config::Config& config, const SweepOptions& options);
 
 }  // namespace dln::sweep

@@ -1,0 +1,92 @@
+# kill -9 of every process of a sweep, at six moments, each followed by --resume: the final file's
+# results are bitwise those of an uninterrupted run, and the journal shows that no finished unit
+# was computed twice. The moments that last microseconds (the file half created, a unit journaled
+# but not yet in the file, a slab half written, the journal half replayed, every unit done but the
+# file not closed) are reached through failpoints (lib/dln/io/failpoint.hpp): the process stops
+# there and the test kills the job. One kill is by the clock, wherever the sweep happens to be.
+source "$(dirname "$0")/common.sh"
+
+cat > "$WORK/sweep.ini" <<'INI'
+[run]
+time = 4
+snapshots = 6
+seeds = 2
+methods = sgd, sde, pde
+[sweep]
+lr = 0.5, 1, 4
+dim = 300, 600, 900
+alpha = 0.1, 0.3
+INI
+units=$(( 3 * 3 * 2 * 2 * 2 + 3 * 2 ))  # sgd and sde per replicate, pde per (lr, alpha)
+
+"$MPIEXEC" -n 3 "$DLN" sweep -q --config "$WORK/sweep.ini" --output "$WORK/full.h5" > "$WORK/full.log" \
+    && pass "uninterrupted: $(tail -1 "$WORK/full.log")" || fail "uninterrupted run: $(cat "$WORK/full.log")"
+
+out="$WORK/crashed.h5"
+marker="$WORK/stopped-at-failpoint"
+
+# Kills every process of the sweep (mpirun and all its ranks: their command lines name $out).
+kill_everything() {
+    pkill -KILL -f -- "--output $out" || true
+    for _ in $(seq 100); do
+        pgrep -f -- "--output $out" > /dev/null || return 0
+        sleep 0.1
+    done
+    fail "processes of the sweep survived kill -9"
+}
+
+# stage NAME NP FAILPOINT [--resume]: runs the sweep until the failpoint is reached, then kills it.
+stage() {
+    local name=$1 np=$2 point=$3
+    shift 3
+    rm -f "$marker"
+    DLN_FAILPOINT=$point DLN_FAILPOINT_MARKER=$marker \
+        "$MPIEXEC" -n "$np" "$DLN" sweep --config "$WORK/sweep.ini" --output "$out" "$@" > "$WORK/$name.log" 2>&1 &
+    local job=$!
+    disown $job  # its "Killed" is expected, not news
+    for _ in $(seq 600); do
+        [ -e "$marker" ] && break
+        kill -0 $job 2> /dev/null || break
+        sleep 0.05
+    done
+    if [ -e "$marker" ]; then
+        kill_everything $job
+        pass "$name: killed at failpoint $point ($(grep -c '^\[' "$WORK/$name.log" || true) units reported done)" \
+             "$(grep -o 'dln sweep: .*rebuilding.*' "$WORK/$name.log" || true)"
+    else
+        fail "$name: failpoint $point not reached: $(cat "$WORK/$name.log")"
+    fi
+}
+
+stage during-create 3 create:1
+stage during-first-write 2 journaled:1 --resume
+stage mid-write 3 writing:3 --resume
+stage mid-replay 3 replay:5 --resume
+
+# By the clock: somewhere in the middle of the sweep (it takes about 3 s from here).
+"$MPIEXEC" -n 3 "$DLN" sweep --config "$WORK/sweep.ini" --output "$out" --resume > "$WORK/timed.log" 2>&1 &
+job=$!
+disown $job
+sleep 1.5
+kill_everything $job
+pass "timed: killed after 1.5 s ($(grep -c '^\[' "$WORK/timed.log" || true) units reported done)"
+
+stage after-last-unit 1 closing:1 --resume
+"$DLN" status "$out" > "$WORK/status.txt" 2>&1 || true
+grep -q 'finished units from' "$WORK/status.txt" && pass "status reports the journal" \
+    || fail "status: $(cat "$WORK/status.txt")"
+
+# Every finished unit appears once in the journal; failed ones could appear again (a retry).
+"$DLN" status "$out" --journal | awk '$8 == "done" || $8 == "diverged"' > "$WORK/journal.txt" || true
+recorded=$(wc -l < "$WORK/journal.txt")
+twice=$(awk '{print $3, $4, $5, $6, $7}' "$WORK/journal.txt" | sort | uniq -d | wc -l)
+[ "$recorded" -eq "$units" ] && [ "$twice" -eq 0 ] \
+    && pass "journal: $recorded finished units over $(awk '{print $1}' "$WORK/journal.txt" | sort -u | wc -l) runs, none twice" \
+    || fail "journal: $recorded finished units of $units, $twice computed twice"
+
+"$MPIEXEC" -n 3 "$DLN" sweep --config "$WORK/sweep.ini" --output "$out" --resume > "$WORK/final.log" 2>&1 \
+    && grep -q '^dln sweep: 0 units' "$WORK/final.log" \
+    && pass "final resume computed nothing: $(head -1 "$WORK/final.log")" || fail "final resume: $(cat "$WORK/final.log")"
+result=$("$SAME" "$WORK/full.h5" "$out") && pass "$result" || fail "$result"
+[ ! -e "$out.journal" ] && pass "journal removed after the clean end" || fail "journal left behind"
+finish
