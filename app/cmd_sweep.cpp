@@ -3,8 +3,9 @@
 //   mpirun -n 3 --oversubscribe dln sweep --config sweeps/quick.ini --output quick.h5
 //   mpirun -n 3 --oversubscribe dln sweep --config sweeps/quick.ini --output quick.h5 --resume
 //
-// SIGUSR1 (what Slurm sends before a time limit; mpirun forwards it) makes the sweep stop:
-// the file is closed consistently, the exit status is 75, and --resume continues.
+// SIGUSR1 (what Slurm sends before a time limit; mpirun forwards it) or SIGTERM makes the sweep
+// stop: the file is closed consistently, the exit status is 75, and --resume continues. After a
+// kill -9, --resume replays OUT.h5.journal into the file, rebuilding it if it was damaged.
 //
 // Rank 0 hands out work units; with N ranks, N - 1 compute (rank 0 sleeps between messages, so
 // on a 2-core machine -n 3 keeps both cores busy). -n 1 also works: that rank does everything.
