@@ -2,6 +2,8 @@
 //
 //   mpirun -n 3 --oversubscribe dln sweep --config sweeps/quick.ini --output quick.h5
 //   mpirun -n 3 --oversubscribe dln sweep --config sweeps/quick.ini --output quick.h5 --resume
+//   dln sweep --config sweeps/quick.ini --dry-run          # the units, their cost, the core-hours
+//   mpirun -n 3 dln sweep --config sweeps/quick.ini --shard 2/3 --output quick.2.h5   # then dln merge
 //
 // SIGUSR1 (what Slurm sends before a time limit; mpirun forwards it) or SIGTERM makes the sweep
 // stop: the file is closed consistently, the exit status is 75, and --resume continues. After a
@@ -11,6 +13,7 @@
 // on a 2-core machine -n 3 keeps both cores busy). -n 1 also works: that rank does everything.
 #include <mpi.h>
 
+#include <cstdio>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -27,7 +30,21 @@ namespace dln::app {
 namespace {
 
 // Rank 0 reads and checks everything before any file is touched. nullopt: exit with status.
+// "k/K" with 1 <= k <= K into options, or a ConfigError naming --shard.
+void parse_shard(const std::string& text, sweep::SweepOptions& options) {
+    unsigned k = 0, count = 0;
+    char slash = 0, rest = 0;
+    if (std::sscanf(text.c_str(), "%u %c %u %c", &k, &slash, &count, &rest) != 3 || slash != '/' || k < 1 ||
+        count < 1 || k > count || text.find('-') != std::string::npos) {
+        throw config::ConfigError("--shard", "'" + text + "' is not k/K with 1 <= k <= K");
+    }
+    options.shard = k;
+    options.shards = count;
+}
+
 std::optional<config::Config> read_on_root(const Args& args, sweep::SweepOptions& options, int& status) {
+    std::string shard;
+    bool dry_run = false;
     po::options_description desc("Sweep", 110, 60);
     desc.add_options()
         ("output,o", po::value<std::string>(&options.output)->value_name("FILE"), "the HDF5 file to create (required)")
@@ -38,6 +55,11 @@ std::optional<config::Config> read_on_root(const Args& args, sweep::SweepOptions
          "crash damaged it; starts the sweep if there is nothing to resume")
         ("retry-failed", po::bool_switch(&options.retry_failed),
          "with --resume: retry every failed unit, also those that already failed twice")
+        ("shard", po::value<std::string>(&shard)->value_name("k/K"),
+         "compute only shard k of K (1 <= k <= K) into FILE: every K-th unit of the largest-first schedule; "
+         "dln merge combines the shards")
+        ("dry-run", po::bool_switch(&dry_run), "print the units in the order they would be computed, with their "
+         "estimated cost and the total in core-hours; touch nothing")
         ("quiet,q", po::bool_switch(&options.quiet), "no progress lines");
     desc.add(config::input_options()).add(config::config_options());
     po::variables_map vm;
@@ -48,6 +70,11 @@ std::optional<config::Config> read_on_root(const Args& args, sweep::SweepOptions
         }
         po::notify(vm);
         auto config = config::resolve(vm);
+        if (vm.count("shard")) parse_shard(shard, options);
+        if (dry_run) {
+            sweep::print_schedule(config, options, std::cout);
+            return std::nullopt;  // status 0: done
+        }
         if (options.retry_failed && !options.resume) {
             throw config::ConfigError("--retry-failed", "needs --resume");
         }

@@ -1,6 +1,7 @@
 #include "dln/io/result_file.hpp"
 
 #include "dln/io/failpoint.hpp"
+#include "dln/io/hdf5_support.hpp"
 
 #include <hdf5.h>
 #include <hdf5_hl.h>
@@ -8,39 +9,16 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <sstream>
+#include <iterator>
 #include <map>
+#include <sstream>
 #include <stdexcept>
-#include <type_traits>
 
 namespace dln::io {
 namespace {
 
-static_assert(std::is_same_v<hid_t, std::int64_t>, "HDF5 >= 1.10 uses 64-bit identifiers");
-
-hid_t check(hid_t id, const std::string& what) {
-    if (id < 0) throw std::runtime_error("HDF5: " + what + " failed");
-    return id;
-}
-
-void check(herr_t status, const std::string& what, int) {
-    if (status < 0) throw std::runtime_error("HDF5: " + what + " failed");
-}
-
-// Closes an HDF5 identifier of any kind when it leaves scope.
-class Handle {
-public:
-    explicit Handle(hid_t id) : id_(id) {}
-    Handle(const Handle&) = delete;
-    Handle& operator=(const Handle&) = delete;
-    ~Handle() {
-        if (id_ >= 0) H5Idec_ref(id_);
-    }
-    operator hid_t() const { return id_; }
-
-private:
-    hid_t id_;
-};
+using hdf5::check;
+using hdf5::Handle;
 
 void write_string_attribute(hid_t object, const char* name, const std::string& value) {
     Handle type(check(H5Tcopy(H5T_C_S1), "H5Tcopy"));
@@ -69,10 +47,11 @@ hid_t create_axis(hid_t parent, const char* name, const std::vector<T>& values, 
 
 // The per-unit datasets of a method group that follow the observables, in this order.
 enum Extra : std::size_t { status_ds, diverged_at_ds, wall_seconds_ds, failures_ds, failure_ds, extra_count };
-constexpr const char* extra_names[extra_count] = {"status", "diverged_at", "wall_seconds", "failures", "failure"};
+constexpr const auto& extra_names = unit_dataset_names;
+static_assert(std::size(unit_dataset_names) == extra_count);
 
 // Fixed-length strings: parallel HDF5 cannot write variable-length data independently.
-hid_t failure_type() {
+hid_t failure_string_type() {
     const hid_t type = check(H5Tcopy(H5T_C_S1), "H5Tcopy");
     check(H5Tset_size(type, failure_length), "H5Tset_size", 0);
     check(H5Tset_strpad(type, H5T_STR_NULLTERM), "H5Tset_strpad", 0);
@@ -123,6 +102,7 @@ ResultFile ResultFile::create(MPI_Comm comm, const std::string& path, const Resu
     write_string_attribute(file, "schema", schema);
     write_string_attribute(file, "config", layout.config);
     write_string_attribute(file, "version", layout.version);
+    if (!layout.shard.empty()) write_string_attribute(file, "shard", layout.shard);
 
     Handle axes(check(H5Gcreate2(file, "axes", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "creating /axes"));
     std::vector<std::int64_t> dims(layout.dim.begin(), layout.dim.end());
@@ -171,7 +151,7 @@ ResultFile ResultFile::create(MPI_Comm comm, const std::string& path, const Resu
         for (const auto& observable : layout.observables) make(observable, H5T_NATIVE_DOUBLE, &nan, true);
         const std::int8_t no_failures = 0;
         const char no_message[failure_length] = {};
-        Handle string_type(failure_type());
+        Handle string_type(failure_string_type());
         make(extra_names[status_ds], H5T_NATIVE_INT8, &pending, false);
         make(extra_names[diverged_at_ds], H5T_NATIVE_DOUBLE, &nan, false);
         make(extra_names[wall_seconds_ds], H5T_NATIVE_DOUBLE, &nan, false);
@@ -260,7 +240,7 @@ void ResultFile::write(const std::string& method, const UnitRecord& record) {
     write_slab(datasets[base + failures_ds], H5T_NATIVE_INT8, &record.failures, false);
     char message[failure_length] = {};
     record.message.copy(message, failure_length - 1);
-    Handle string_type(failure_type());
+    Handle string_type(failure_string_type());
     write_slab(datasets[base + failure_ds], string_type, message, false);
     const auto status = static_cast<std::int8_t>(record.status);
     write_slab(datasets[base + status_ds], H5T_NATIVE_INT8, &status, false);
@@ -317,7 +297,7 @@ FileSummary::FailedUnit describe_failure(hid_t file, const std::string& method, 
         // Whole datasets: they are small (a byte, and failure_length bytes, per unit) and a
         // point selection would need every coordinate of the position.
         unit.failures = read_all<std::int8_t>(file, group + "failures", H5T_NATIVE_INT8).at(position);
-        Handle type(failure_type());
+        Handle type(failure_string_type());
         const auto text = read_all<std::array<char, failure_length>>(file, group + "failure", type).at(position);
         unit.message = std::string(text.data(), strnlen(text.data(), text.size()));
     }
@@ -343,6 +323,7 @@ FileSummary summarize(const std::string& path) {
     }
     summary.version = read_string_attribute(file, "version");
     summary.config = read_string_attribute(file, "config");
+    summary.shard = read_string_attribute(file, "shard");
     try {
         count_units(file, summary);
     } catch (const std::runtime_error& e) {

@@ -28,7 +28,11 @@ struct ResultLayout {
     std::vector<std::string> observables;  // one dataset per observable in each method group
     std::string config;                    // resolved INI text (root attribute)
     std::string version;
+    std::string shard;                     // "k/K" for one shard of a sweep (root attribute); empty if whole
 };
+
+// The per-unit datasets of a method group that follow its observables, in file order.
+inline constexpr const char* unit_dataset_names[] = {"status", "diverged_at", "wall_seconds", "failures", "failure"};
 
 // One trajectory's results: values[observable * n_time + j].
 struct UnitRecord {
@@ -46,7 +50,7 @@ inline constexpr std::size_t failure_length = 256;
 
 // How far a sweep file got, per method: counts of each status. Read without MPI.
 struct FileSummary {
-    std::string schema, version, config;
+    std::string schema, version, config, shard;
     struct MethodCounts {
         std::string method;
         std::size_t pending = 0, done = 0, diverged = 0, failed = 0;

@@ -16,7 +16,7 @@ namespace dln::sweep {
 struct WorkUnit {
     std::size_t id;                   // row-major position in the grid
     std::array<std::size_t, 4> index; // (i_lr, i_dim, i_alpha, i_seed)
-    double cost;                      // of sgd and sde: dim^2 T (T d steps of O(d))
+    double cost;                      // coordinate-steps of sgd and sde: dim^2 T (T d steps of O(d))
 };
 
 class SweepGrid {
@@ -42,8 +42,8 @@ public:
     const config::Config& config() const { return config_; }
     // The unit as a reader would name it (the PDE's units have no dim or replicate).
     std::string describe(const WorkUnit& unit, const std::string& method) const;
-    // Relative cost of computing a unit with a method, for the largest-first schedule: sgd and
-    // sde take T d steps of O(d); the PDE's cost does not grow with d.
+    // Estimated seconds of computing a unit with a method on one core, for the largest-first
+    // schedule and --dry-run: sgd and sde take T d steps of O(d); the PDE's does not grow with d.
     double cost(const WorkUnit& unit, const std::string& method) const;
 
 private:

@@ -225,7 +225,7 @@ std::size_t status_position(const SweepGrid& grid, const std::string& method, co
 
 // The tasks still to compute: all of them, or on resume those pending, and those failed fewer
 // than kAttempts times (all failed ones with retry_failed). Read on rank 0, which hands them out.
-std::vector<Assignment> tasks_to_do(const SweepGrid& grid, const io::ResultFile* file, bool retry_failed) {
+std::vector<Assignment> tasks_to_do(const SweepGrid& grid, const io::ResultFile* file, const SweepOptions& options) {
     const auto& tasks = grid.tasks();
     const auto& c = grid.config();
     std::map<std::string, std::vector<std::int8_t>> status, failures;
@@ -237,6 +237,7 @@ std::vector<Assignment> tasks_to_do(const SweepGrid& grid, const io::ResultFile*
     }
     std::vector<Assignment> todo;
     for (std::size_t i = 0; i < tasks.size(); ++i) {
+        if (i % options.shards != options.shard - 1) continue;  // another shard's
         Assignment assignment{static_cast<std::int64_t>(i), 0};
         if (file) {
             const auto& method = c.methods[tasks[i].method];
@@ -244,7 +245,7 @@ std::vector<Assignment> tasks_to_do(const SweepGrid& grid, const io::ResultFile*
             const auto s = static_cast<io::UnitStatus>(status.at(method).at(where));
             assignment.failures = failures.at(method).at(where);
             if (s == io::UnitStatus::done || s == io::UnitStatus::diverged) continue;
-            if (s == io::UnitStatus::failed && assignment.failures >= kAttempts && !retry_failed) continue;
+            if (s == io::UnitStatus::failed && assignment.failures >= kAttempts && !options.retry_failed) continue;
         }
         todo.push_back(assignment);
     }
@@ -307,9 +308,11 @@ bool share_setup(MPI_Comm comm, const config::Config* on_root, config::Config& c
     broadcast_string(comm, ini);
     config = rank == 0 ? *on_root : config::parse_ini_text(ini);
     broadcast_string(comm, options.output);
-    int flags[5] = {options.overwrite, options.quiet, options.resume, options.retry_failed,
-                    static_cast<int>(options.plan)};
-    MPI_Bcast(flags, 5, MPI_INT, 0, comm);
+    int flags[7] = {options.overwrite, options.quiet, options.resume, options.retry_failed,
+                    static_cast<int>(options.plan), static_cast<int>(options.shard), static_cast<int>(options.shards)};
+    MPI_Bcast(flags, 7, MPI_INT, 0, comm);
+    options.shard = static_cast<std::uint32_t>(flags[5]);
+    options.shards = static_cast<std::uint32_t>(flags[6]);
     options.overwrite = flags[0] != 0;
     options.quiet = flags[1] != 0;
     options.resume = flags[2] != 0;
@@ -317,6 +320,44 @@ bool share_setup(MPI_Comm comm, const config::Config* on_root, config::Config& c
     options.plan = static_cast<OutputPlan>(flags[4]);
     if (rank != 0) options.log = nullptr;  // progress comes from rank 0 only
     return true;
+}
+
+std::string shard_label(const SweepOptions& options) {
+    if (options.shards <= 1) return {};
+    return std::to_string(options.shard) + "/" + std::to_string(options.shards);
+}
+
+void print_schedule(const config::Config& config, const SweepOptions& options, std::ostream& out) {
+    const SweepGrid grid(config);
+    const auto todo = tasks_to_do(grid, nullptr, options);
+    double total = 0.0, largest = 0.0;
+    std::map<std::string, std::pair<std::size_t, double>> per_method;
+    char line[256];
+    std::snprintf(line, sizeof line, "%6s %-6s %-44s %12s\n", "order", "method", "unit", "est_seconds");
+    out << line;
+    for (std::size_t k = 0; k < todo.size(); ++k) {
+        const auto& task = grid.tasks()[static_cast<std::size_t>(todo[k].task)];
+        const auto& method = config.methods[task.method];
+        std::snprintf(line, sizeof line, "%6zu %-6s %-44s %12.3g\n", k + 1, method.c_str(),
+                      grid.describe(grid.unit(task.unit), method).c_str(), task.cost);
+        out << line;
+        total += task.cost;
+        largest = std::max(largest, task.cost);
+        per_method[method].first += 1;
+        per_method[method].second += task.cost;
+    }
+    out << "# " << todo.size() << " units";
+    if (options.shards > 1) out << " (shard " << shard_label(options) << " of " << grid.tasks().size() << ")";
+    out << ":";
+    for (const auto& [method, count] : per_method) {
+        std::snprintf(line, sizeof line, " %s %zu (%.3g s)", method.c_str(), count.first, count.second);
+        out << line;
+    }
+    std::snprintf(line, sizeof line,
+                  "\n# estimated %.3g core-hours (%.3g s on one core of the development machine; scale by your "
+                  "cores' speed); with W workers the makespan is about max(total / W, %.3g s)\n",
+                  total / 3600.0, total, largest);
+    out << line;
 }
 
 OutputPlan plan_output(const config::Config& config, const SweepOptions& options, std::string& note) {
@@ -355,6 +396,11 @@ OutputPlan plan_output(const config::Config& config, const SweepOptions& options
         try {
             const auto stored = io::summarize(options.output);
             refuse_other_config(stored.config, options.output);
+            if (stored.shard != shard_label(options)) {
+                throw config::ConfigError("--shard", "'" + options.output + "' holds " +
+                                                         (stored.shard.empty() ? "a whole sweep" : "shard " + stored.shard) +
+                                                         ", not " + (options.shards > 1 ? "shard " + shard_label(options) : "a whole sweep"));
+            }
             io::ResultFile::check_layout(options.output, result_layout(SweepGrid(config)));
         } catch (const std::invalid_argument& e) {
             damage = e.what();
@@ -395,7 +441,8 @@ SweepSummary run_sweep(MPI_Comm comm, const config::Config& config, const SweepO
     MPI_Bcast(&run, 1, MPI_INT, 0, comm);
     io::JournalWriter journal_writer(journal, run, rank);
 
-    const auto layout = result_layout(grid);
+    auto layout = result_layout(grid);
+    layout.shard = shard_label(options);
     auto file = options.plan == OutputPlan::resume
                     ? io::ResultFile::open(comm, options.output, layout)
                     : io::ResultFile::create(comm, options.output, layout,
@@ -404,7 +451,7 @@ SweepSummary run_sweep(MPI_Comm comm, const config::Config& config, const SweepO
     std::vector<Assignment> todo;
     if (rank == 0) {
         if (options.plan != OutputPlan::create) replayed = replay_journal(grid, journal, file, log);
-        todo = tasks_to_do(grid, options.plan == OutputPlan::create ? nullptr : &file, options.retry_failed);
+        todo = tasks_to_do(grid, options.plan == OutputPlan::create ? nullptr : &file, options);
     }
     Progress progress(grid, tasks, todo.size(), options);
     if (size == 1) {

@@ -6,6 +6,7 @@
 #include <mpi.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <ostream>
 #include <string>
 
@@ -26,9 +27,19 @@ struct SweepOptions {
     bool resume = false;      // continue the sweep in an existing file: compute only what is not done
     bool retry_failed = false;  // on resume, retry every failed unit, not only those that failed once
     bool quiet = false;       // no progress lines
+    // This run computes shard `shard` of `shards` (1-based): the tasks at positions shard - 1,
+    // shard - 1 + shards, ... of the largest-first schedule, so every shard gets a like share.
+    std::uint32_t shard = 1, shards = 1;
     OutputPlan plan = OutputPlan::create;
     std::ostream* log = nullptr;  // progress (rank 0 only); nullptr for none
 };
+
+// "k/K" for a shard, empty for a whole sweep: the file's "shard" attribute.
+std::string shard_label(const SweepOptions& options);
+
+// The tasks of this shard in the order they are handed out, with their estimated cost, and the
+// totals (what `dln sweep --dry-run` prints). No MPI, no files.
+void print_schedule(const config::Config& config, const SweepOptions& options, std::ostream& out);
 
 // Rank 0, before any file is touched: how to treat options.output. Throws config::ConfigError
 // naming the option and the problem (a missing directory, an existing file without --force, a

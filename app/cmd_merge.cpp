@@ -1,0 +1,70 @@
+// dln merge OUT.h5 SHARD.h5...: the shards of a sweep (dln sweep --shard k/K, one per job-array
+// task) as one file, identical in every dataset but wall_seconds to the file of an unsharded run.
+//
+//   dln merge out/quick.h5 out/quick.shard-*.h5
+//
+// Units that no input computed stay pending; they are listed, and the exit status is then 1 (the
+// merged file is written all the same, and a later merge with the missing shard completes it).
+#include <mpi.h>
+
+#include <iostream>
+
+#include "cli.hpp"
+#include "dln/sweep/sweep_merge.hpp"
+
+namespace po = boost::program_options;
+
+namespace dln::app {
+
+int merge_command(const Args& args) {
+    std::string output;
+    std::vector<std::string> inputs;
+    bool overwrite = false;
+    try {
+        po::options_description desc("Merge", 110, 60);
+        desc.add_options()("output", po::value<std::string>(&output)->value_name("OUT.h5"), "the merged file")(
+            "inputs", po::value<std::vector<std::string>>(&inputs)->value_name("SHARD.h5..."), "the shard files")(
+            "force", po::bool_switch(&overwrite), "overwrite OUT.h5 if it exists")("help,h", "print this help and exit");
+        po::positional_options_description positional;
+        positional.add("output", 1).add("inputs", -1);
+        po::variables_map vm;
+        try {
+            po::store(po::command_line_parser(args).options(desc).positional(positional).run(), vm);
+        } catch (const po::error& e) {
+            throw config::ConfigError(e.what());
+        }
+        if (vm.count("help")) {
+            std::cout << "usage: dln merge OUT.h5 SHARD.h5... [--force]\n" << desc << '\n';
+            return 0;
+        }
+        po::notify(vm);
+        if (output.empty()) throw config::ConfigError("no output file given (usage: dln merge OUT.h5 SHARD.h5...)");
+        sweep::check_merge(output, inputs, overwrite);
+    } catch (const config::ConfigError& e) {
+        return report_bad_input("merge", e.what());
+    }
+    MPI_Init(nullptr, nullptr);  // the file is created through MPI-IO, as a sweep's is
+    int status = 0;
+    try {
+        const auto summary = sweep::merge_sweep_files(MPI_COMM_SELF, output, inputs, overwrite);
+        std::cout << "dln merge: " << inputs.size() << " files into " << output << ": "
+                  << summary.units - summary.missing << " of " << summary.units << " units" << std::endl;
+        if (summary.missing > 0) {
+            std::cerr << "dln merge: " << summary.missing << " units computed by no input, pending in " << output;
+            for (const auto& shard : summary.missing_shards) std::cerr << (&shard == &summary.missing_shards.front() ? "; shards missing: " : ", ") << shard;
+            std::cerr << '\n';
+            for (const auto& unit : summary.missing_units) std::cerr << "  missing " << unit << '\n';
+            if (summary.missing > summary.missing_units.size()) {
+                std::cerr << "  and " << summary.missing - summary.missing_units.size() << " more\n";
+            }
+            status = 1;
+        }
+    } catch (const std::exception& e) {
+        std::cerr << "dln merge: error: " << e.what() << std::endl;
+        status = 1;
+    }
+    MPI_Finalize();
+    return status;
+}
+
+}  // namespace dln::app

@@ -1,0 +1,109 @@
+#include "dln/sweep/sweep_merge.hpp"
+
+#include <filesystem>
+#include <set>
+
+#include "dln/config/config.hpp"
+#include "dln/io/result_file.hpp"
+#include "dln/io/result_merge.hpp"
+#include "dln/sweep/sweep_grid.hpp"
+#include "dln/sweep/unit_runner.hpp"
+
+namespace dln::sweep {
+namespace {
+
+constexpr std::size_t kMissingListed = 10;
+
+// The layout every input must have: that of the first input's configuration, whole (no shard).
+io::ResultLayout merged_layout(const io::FileSummary& first) {
+    const SweepGrid grid(config::parse_ini_text(first.config));
+    auto layout = result_layout(grid);
+    layout.config = first.config;  // exactly the stored text
+    layout.shard.clear();
+    return layout;
+}
+
+}  // namespace
+
+void check_merge(const std::string& output, const std::vector<std::string>& inputs, bool overwrite) {
+    namespace fs = std::filesystem;
+    if (inputs.empty()) throw config::ConfigError("no input files given (usage: dln merge OUT.h5 SHARD.h5...)");
+    try {
+        io::ResultFile::check_can_create(output, overwrite);
+    } catch (const std::invalid_argument& e) {
+        throw config::ConfigError("OUT.h5", e.what());
+    }
+    std::vector<io::FileSummary> summaries;
+    for (const auto& path : inputs) {
+        std::error_code ec;
+        if (fs::exists(output, ec) && fs::equivalent(output, path, ec)) {
+            throw config::ConfigError("OUT.h5", "'" + output + "' is also an input");
+        }
+        try {
+            summaries.push_back(io::summarize(path));
+        } catch (const std::invalid_argument& e) {
+            throw config::ConfigError(e.what());
+        }
+        const auto keys = config::differing_keys(summaries.front().config, summaries.back().config);
+        if (!keys.empty()) {
+            std::string list;
+            for (const auto& k : keys) list += (list.empty() ? "" : ", ") + k;
+            throw config::ConfigError("'" + path + "' belongs to another sweep than '" + inputs.front() + "' (" +
+                                      list + " differ)");
+        }
+    }
+    const auto layout = merged_layout(summaries.front());
+    for (const auto& path : inputs) {
+        try {
+            io::ResultFile::check_layout(path, layout);
+        } catch (const std::invalid_argument& e) {
+            throw config::ConfigError(e.what());
+        }
+    }
+}
+
+MergeSummary merge_sweep_files(MPI_Comm comm, const std::string& output, const std::vector<std::string>& inputs,
+                               bool overwrite) {
+    std::vector<io::FileSummary> summaries;
+    for (const auto& path : inputs) summaries.push_back(io::summarize(path));
+    const auto layout = merged_layout(summaries.front());
+    auto file = io::ResultFile::create(comm, output, layout, overwrite);
+    file.close();
+    int rank = 0;
+    MPI_Comm_rank(comm, &rank);
+    MergeSummary summary;
+    if (rank != 0) return summary;
+
+    const auto outcome = io::merge_results(output, inputs, layout);
+    const SweepGrid grid(config::parse_ini_text(layout.config));
+    summary.units = grid.tasks().size();
+    const auto& c = grid.config();
+    for (const auto& [method, positions] : outcome.missing) {
+        summary.missing += positions.size();
+        for (std::size_t p : positions) {
+            if (summary.missing_units.size() == kMissingListed) break;
+            // A PDE position is (lr, alpha); its unit is the one at the first dim and replicate.
+            const std::size_t id = method == "pde" ? ((p / c.alpha.size()) * c.dim.size() * c.alpha.size() +
+                                                      p % c.alpha.size()) * c.seeds
+                                                   : p;
+            summary.missing_units.push_back(method + " " + grid.describe(grid.unit(id), method));
+        }
+    }
+    // Shards of one job array say which of them is absent.
+    std::set<std::string> present;
+    std::string count;
+    for (const auto& s : summaries) {
+        const auto slash = s.shard.find('/');
+        if (slash == std::string::npos) continue;
+        present.insert(s.shard.substr(0, slash));
+        count = s.shard.substr(slash + 1);
+    }
+    if (!count.empty()) {
+        for (int k = 1; k <= std::stoi(count); ++k) {
+            if (!present.count(std::to_string(k))) summary.missing_shards.push_back(std::to_string(k) + "/" + count);
+        }
+    }
+    return summary;
+}
+
+}  // namespace dln::sweep
