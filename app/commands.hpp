@@ -12,6 +12,7 @@ using Args = std::vector<std::string>;
 int run_command(const Args& args);    // dln run: one grid point, CSV on stdout
 int sweep_command(const Args& args);  // dln sweep: a grid under MPI into one HDF5 file
 int status_command(const Args& args); // dln status: how far a sweep file got
+int aggregate_command(const Args& args);  // dln aggregate: a sweep file into phase.h5 and phase.csv
 
 
 inline constexpr int kExitBadInput = 2;

@@ -3,6 +3,7 @@
 //   dln run [--config FILE] [--lr 0.5 --dim 1000 --alpha 0.1 ...]   one grid point, CSV on stdout
 //   mpirun -n 3 dln sweep --config sweeps/quick.ini --output quick.h5  a sweep into one HDF5 file
 //   dln status quick.h5                                              how far a sweep file got
+//   dln aggregate quick.h5 --out quick_phase                          phase.h5 and phase.csv
 //   dln <command> --help                                             every key, with its default
 #include <iostream>
 #include <string>
@@ -16,9 +17,10 @@ constexpr const char* kUsage =
     "usage: dln <command> [options]\n"
     "\n"
     "commands:\n"
-    "  run     compute one grid point and print its observables as CSV\n"
-    "  sweep   compute a grid (under mpirun) into one parallel HDF5 file\n"
-    "  status  how far a sweep file got: done, diverged, failed, pending per method\n"
+    "  run        compute one grid point and print its observables as CSV\n"
+    "  sweep      compute a grid (under mpirun) into one parallel HDF5 file\n"
+    "  status     how far a sweep file got: done, diverged, failed, pending per method\n"
+    "  aggregate  a sweep file into per-point summaries and regimes (phase.h5, phase.csv)\n"
     "\n"
     "dln <command> --help lists the command's options and every configuration key.\n"
     "dln --version prints the version.";
@@ -31,6 +33,7 @@ int main(int argc, char** argv) {
     if (command == "run") return dln::app::run_command(rest);
     if (command == "sweep") return dln::app::sweep_command(rest);
     if (command == "status") return dln::app::status_command(rest);
+    if (command == "aggregate") return dln::app::aggregate_command(rest);
     if (command == "--version" || command == "-V") {
         std::cout << "dln " << dln::version << '\n';
         return 0;
@@ -40,6 +43,6 @@ int main(int argc, char** argv) {
         return 0;
     }
     std::cerr << "dln: error: " << (command.empty() ? "no command given" : "unknown command '" + command + "'")
-              << " (commands: run, sweep, status; see dln --help)\n";
+              << " (commands: run, sweep, status, aggregate; see dln --help)\n";
     return dln::app::kExitBadInput;
 }
