@@ -10,7 +10,7 @@ cd "$(dirname "$0")"
 
 # Debian 12 packages; nothing is downloaded by hand.
 PACKAGES=(g++ make cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools petsc-dev
-          libboost-program-options-dev catch2 librandom123-dev)
+          libboost-program-options-dev catch2 librandom123-dev python3-matplotlib python3-h5py)
 BUILD_DIR=${BUILD_DIR:-build}
 JOBS=${JOBS:-$(nproc)}
 

@@ -4,6 +4,7 @@
 //   mpirun -n 3 dln sweep --config sweeps/quick.ini --output quick.h5  a sweep into one HDF5 file
 //   dln status quick.h5                                              how far a sweep file got
 //   dln aggregate quick.h5 --out quick_phase                          phase.h5 and phase.csv
+//   dln plot quick_phase                                             the figures, as PNG
 //   dln <command> --help                                             every key, with its default
 #include <iostream>
 #include <string>
@@ -21,6 +22,7 @@ constexpr const char* kUsage =
     "  sweep      compute a grid (under mpirun) into one parallel HDF5 file\n"
     "  status     how far a sweep file got: done, diverged, failed, pending per method\n"
     "  aggregate  a sweep file into per-point summaries and regimes (phase.h5, phase.csv)\n"
+    "  plot       the figures of an aggregated sweep: phase diagram, heatmaps, risk curves, gap vs d\n"
     "\n"
     "dln <command> --help lists the command's options and every configuration key.\n"
     "dln --version prints the version.";
@@ -34,6 +36,7 @@ int main(int argc, char** argv) {
     if (command == "sweep") return dln::app::sweep_command(rest);
     if (command == "status") return dln::app::status_command(rest);
     if (command == "aggregate") return dln::app::aggregate_command(rest);
+    if (command == "plot") return dln::app::plot_command(rest);
     if (command == "--version" || command == "-V") {
         std::cout << "dln " << dln::version << '\n';
         return 0;
@@ -43,6 +46,6 @@ int main(int argc, char** argv) {
         return 0;
     }
     std::cerr << "dln: error: " << (command.empty() ? "no command given" : "unknown command '" + command + "'")
-              << " (commands: run, sweep, status, aggregate; see dln --help)\n";
+              << " (commands: run, sweep, status, aggregate, plot; see dln --help)\n";
     return dln::app::kExitBadInput;
 }
