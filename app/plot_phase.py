@@ -312,8 +312,7 @@ def chosen_points(phase, requests):
     return [(l, d, a) for l in lrs]
 
 
-def risk_curves(phase, requests):
-    points = chosen_points(phase, requests)
+def risk_curves(phase, points):
     cols = min(len(points), 3)
     rows = (len(points) + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(WIDTH, 0.8 + 2.1 * rows), squeeze=False, sharex=True,
@@ -429,13 +428,14 @@ def main():
     if not phase.methods:
         fail(f"'{path}' holds no method")
 
+    points = chosen_points(phase, args.point)  # bad input is refused before any drawing
     figures = [("regime_map", regime_map(phase))]
     for name, title, label, log in HEATMAPS:
         if name == "gap_pde" and not any("gap_pde" in m for m in phase.methods.values()):
             continue
         figures.append((f"heatmap_{name}", heatmap(phase, name, title, label, log)))
     if "sgd" in phase.methods or "sde" in phase.methods:
-        figures.append(("risk_curves", risk_curves(phase, args.point)))
+        figures.append(("risk_curves", risk_curves(phase, points)))
         if "pde" in phase.methods:
             figures.append(("gap_vs_dim", gap_vs_dim(phase)))
     for name, fig in figures:
