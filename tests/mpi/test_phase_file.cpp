@@ -149,7 +149,7 @@ std::size_t at(std::size_t l, std::size_t d, std::size_t a) { return (l * kDim.s
 
 }  // namespace
 
-TEST_CASE("aggregate recovers the rates, divergence pattern and d^(-1/2) gap of a synthetic sweep", "[phase]") {
+TEST_CASE("phase file: aggregate recovers the rates, divergence pattern and d^(-1/2) gap of a synthetic sweep", "[phase]") {
     const auto path = write_synthetic_sweep("phase-synthetic");
     const auto sweep = read_sweep(path);
     REQUIRE(sweep.methods.size() == 2);
@@ -303,7 +303,7 @@ TEST_CASE("aggregate recovers the rates, divergence pattern and d^(-1/2) gap of 
     std::filesystem::remove(path);
 }
 
-TEST_CASE("what is not a sweep file, or no place for the output, is refused by name", "[phase]") {
+TEST_CASE("phase file: what is not a sweep file, or no place for the output, is refused by name", "[phase]") {
     CHECK_THROWS_WITH(read_sweep("/nonexistent/sweep.h5"), Catch::Contains("is not a file"));
     const std::string text = "/tmp/dln-test-phase-text-" + std::to_string(static_cast<long>(getpid())) + ".h5";
     std::ofstream(text) << "not hdf5\n";

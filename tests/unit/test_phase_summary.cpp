@@ -34,7 +34,7 @@ constexpr double kExact = 1e-12;  // rounding only; see the header comment
 
 }  // namespace
 
-TEST_CASE("time to epsilon interpolates in log R, exact for an exponential", "[phase]") {
+TEST_CASE("phase summary: time to epsilon interpolates in log R, exact for an exponential", "[phase]") {
     const auto t = grid(10.0, 41);  // snapshots every 0.25
     const double r0 = 0.05, rate = 0.8, eps = 1e-3;
     const auto r = exponential(t, r0, rate);
@@ -48,7 +48,7 @@ TEST_CASE("time to epsilon interpolates in log R, exact for an exponential", "[p
     CHECK(time_to_reach(t, stopped, 0.01) == Approx(std::log(5.0) / rate).epsilon(kExact));  // 2.01, before it
 }
 
-TEST_CASE("the tail rate is the exponential rate of the second half of the run", "[phase]") {
+TEST_CASE("phase summary: the tail rate is the exponential rate of the second half of the run", "[phase]") {
     const auto t = grid(10.0, 41);
     SECTION("a pure exponential: the rate, over [T/2, T]") {
         const auto fit = fit_tail_rate(t, exponential(t, 0.05, 0.8));
@@ -101,7 +101,7 @@ TEST_CASE("the tail rate is the exponential rate of the second half of the run",
     }
 }
 
-TEST_CASE("the relative gap is the sup over time, and its power law in d is recovered", "[phase]") {
+TEST_CASE("phase summary: the relative gap is the sup over time, and its power law in d is recovered", "[phase]") {
     const auto t = grid(10.0, 41);
     const auto limit = exponential(t, 0.05, 0.8);
     const std::vector<double> dims{100, 400, 1600, 6400};
@@ -149,7 +149,7 @@ std::vector<double> constant(const std::vector<double>& t, double v) { return st
 
 }  // namespace
 
-TEST_CASE("replicate statistics: mean and spread over the replicates that did not diverge", "[phase]") {
+TEST_CASE("phase summary: replicate statistics: mean and spread over the replicates that did not diverge", "[phase]") {
     const auto t = grid(10.0, 41);
     const double noise_floor = 0.02;  // sigma^2/2 with sigma = 0.2: final risk includes it, epsilon does not
     auto e = exponential(t, 0.05, 0.8);
@@ -181,7 +181,7 @@ TEST_CASE("replicate statistics: mean and spread over the replicates that did no
     CHECK(s.regime == Regime::converged);  // 1 of 3 diverged is below the half of the rule
 }
 
-TEST_CASE("the regime rule: one curve per branch", "[phase]") {
+TEST_CASE("phase summary: the regime rule: one curve per branch", "[phase]") {
     const auto t = grid(10.0, 41);
     const RegimeRule rule;  // epsilon 1e-3
     const auto q = exponential(t, 0.01, 0.1);  // the balance shrinks gently: no collapse
