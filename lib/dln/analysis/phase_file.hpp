@@ -1,5 +1,7 @@
 // The files of aggregation: reading a sweep file (serially, plain HDF5, no MPI: a login node can
-// aggregate a sweep that is still running elsewhere) and writing the phase file and its CSV.
+// aggregate a sweep stopped by its time limit) and writing the phase file and its CSV. A file a
+// running sweep holds open for writing is refused by HDF5 (even with file locking off), so it is
+// reported as unreadable, as by dln status.
 //
 // phase.h5 (schema "dln-phase/1", documented in README.md "Aggregating a sweep") keeps the sweep's
 // conventions: /axes/lr, /axes/dim, /axes/alpha and /time are dimension scales attached to every
