@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The two commands of the README's quick start, on a fresh Debian 12 machine (root, or sudo):
 #
-#   bash quickstart.sh demo    install what is missing, build, run sweeps/quick.ini on 2 workers
+#   bash quickstart.sh demo    install what is missing, build, run sweeps/quick.ini on 2 workers, plot it
 #   bash quickstart.sh check   install what is missing, build, run the whole test suite
 #
 # Environment: BUILD_DIR (default build), JOBS (default: the number of cores).
@@ -10,7 +10,7 @@ cd "$(dirname "$0")"
 
 # Debian 12 packages; nothing is downloaded by hand.
 PACKAGES=(g++ make cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools petsc-dev
-          libboost-program-options-dev catch2 librandom123-dev)
+          libboost-program-options-dev catch2 librandom123-dev python3-matplotlib python3-h5py)
 BUILD_DIR=${BUILD_DIR:-build}
 JOBS=${JOBS:-$(nproc)}
 
@@ -44,8 +44,11 @@ case "${1:-}" in
         mkdir -p out
         # Rank 0 hands out work and sleeps in between, so 3 ranks keep 2 cores busy.
         mpirun -n 3 --oversubscribe "$BUILD_DIR/dln" sweep --config sweeps/quick.ini --output out/quick.h5 --force
+        "$BUILD_DIR/dln" aggregate out/quick.h5 --out out/quick_phase
+        "$BUILD_DIR/dln" plot out/quick_phase
         echo
         echo "quickstart: results in out/quick.h5 (h5ls -r out/quick.h5 lists them; README.md explains the layout)"
+        echo "quickstart: summaries in out/quick_phase/phase.{h5,csv}, figures in out/quick_phase/*.png"
         ;;
     check)
         install_missing

@@ -13,6 +13,8 @@ int run_command(const Args& args);    // dln run: one grid point, CSV on stdout
 int sweep_command(const Args& args);  // dln sweep: a grid under MPI into one HDF5 file
 int status_command(const Args& args); // dln status: how far a sweep file got
 int merge_command(const Args& args);  // dln merge: shard files of a sweep as one file
+int aggregate_command(const Args& args);  // dln aggregate: a sweep file into phase.h5 and phase.csv
+int plot_command(const Args& args);       // dln plot: the figures of a phase file
 
 
 inline constexpr int kExitBadInput = 2;

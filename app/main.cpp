@@ -4,6 +4,8 @@
 //   mpirun -n 3 dln sweep --config sweeps/quick.ini --output quick.h5  a sweep into one HDF5 file
 //   dln status quick.h5                                              how far a sweep file got
 //   dln merge quick.h5 quick.shard-*.h5                              shards of a sweep as one file
+//   dln aggregate quick.h5 --out quick_phase                          phase.h5 and phase.csv
+//   dln plot quick_phase                                             the figures, as PNG
 //   dln <command> --help                                             every key, with its default
 #include <iostream>
 #include <string>
@@ -17,10 +19,12 @@ constexpr const char* kUsage =
     "usage: dln <command> [options]\n"
     "\n"
     "commands:\n"
-    "  run     compute one grid point and print its observables as CSV\n"
-    "  sweep   compute a grid (under mpirun) into one parallel HDF5 file\n"
-    "  status  how far a sweep file got: done, diverged, failed, pending per method\n"
-    "  merge   combine the shard files of a sweep (sweep --shard k/K) into one file\n"
+    "  run        compute one grid point and print its observables as CSV\n"
+    "  sweep      compute a grid (under mpirun) into one parallel HDF5 file\n"
+    "  status     how far a sweep file got: done, diverged, failed, pending per method\n"
+    "  merge      combine the shard files of a sweep (sweep --shard k/K) into one file\n"
+    "  aggregate  a sweep file into per-point summaries and regimes (phase.h5, phase.csv)\n"
+    "  plot       the figures of an aggregated sweep: phase diagram, heatmaps, risk curves, gap vs d\n"
     "\n"
     "dln <command> --help lists the command's options and every configuration key.\n"
     "dln --version prints the version.";
@@ -34,6 +38,8 @@ int main(int argc, char** argv) {
     if (command == "sweep") return dln::app::sweep_command(rest);
     if (command == "status") return dln::app::status_command(rest);
     if (command == "merge") return dln::app::merge_command(rest);
+    if (command == "aggregate") return dln::app::aggregate_command(rest);
+    if (command == "plot") return dln::app::plot_command(rest);
     if (command == "--version" || command == "-V") {
         std::cout << "dln " << dln::version << '\n';
         return 0;
@@ -43,6 +49,6 @@ int main(int argc, char** argv) {
         return 0;
     }
     std::cerr << "dln: error: " << (command.empty() ? "no command given" : "unknown command '" + command + "'")
-              << " (commands: run, sweep, status, merge; see dln --help)\n";
+              << " (commands: run, sweep, status, merge, aggregate, plot; see dln --help)\n";
     return dln::app::kExitBadInput;
 }

@@ -1,0 +1,110 @@
+// dln aggregate OUT.h5 [--out DIR] [--epsilon E]: a sweep file (complete or partial) into the
+// phase file DIR/phase.h5 and the table DIR/phase.csv. Reads without MPI, like dln status.
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+
+#include "cli.hpp"
+#include "dln/analysis/phase_file.hpp"
+
+namespace po = boost::program_options;
+
+namespace dln::app {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: dln aggregate OUT.h5 [--out DIR] [--epsilon E]\n"
+    "\n"
+    "Summarises a sweep file (complete or partial: pending and failed units are missing values) per\n"
+    "grid point and method into DIR/phase.h5 and DIR/phase.csv: final risk (replicate mean and\n"
+    "spread), time to reach excess risk <= E, the fitted exponential rate of the tail, the fraction\n"
+    "of replicates diverged, final curvature, balance and false support, the regime (converged,\n"
+    "converging, stalled, collapsed, diverged), and the sup-over-time relative gap to the PDE with\n"
+    "its power law in d. README.md \"Aggregating a sweep\" gives every definition.";
+
+// OUT.h5 -> OUT_phase (next to it): one directory per sweep file, so two sweeps never collide.
+std::string default_directory(const std::string& sweep) {
+    std::filesystem::path p(sweep);
+    return (p.parent_path() / (p.stem().string() + "_phase")).string();
+}
+
+}  // namespace
+
+int aggregate_command(const Args& args) {
+    try {
+        po::options_description desc("Aggregate", 110, 60);
+        std::string path, dir;
+        std::string epsilon_text = "1e-3";
+        desc.add_options()
+            ("file", po::value<std::string>(&path)->value_name("OUT.h5"), "the sweep file")
+            ("out,o", po::value<std::string>(&dir)->value_name("DIR"),
+             "directory for phase.h5 and phase.csv (made if missing; its parent must exist) "
+             "[default: OUT_phase next to OUT.h5]")
+            ("epsilon", po::value<std::string>(&epsilon_text)->value_name("E"),
+             "the excess-risk level of time_to_epsilon and of the regime 'converged' (> 0) [default: 1e-3]")
+            ("help,h", "print this help and exit");
+        po::positional_options_description positional;
+        positional.add("file", 1);
+        po::variables_map vm;
+        try {
+            po::store(po::command_line_parser(args).options(desc).positional(positional).run(), vm);
+        } catch (const po::unknown_option& e) {
+            throw config::ConfigError(e.get_option_name(), "unknown option");
+        } catch (const po::error& e) {
+            throw config::ConfigError(e.what());
+        }
+        if (vm.count("help")) {
+            std::cout << kUsage << "\n\n" << desc << '\n';
+            return 0;
+        }
+        po::notify(vm);
+        if (path.empty()) throw config::ConfigError("no sweep file given (usage: dln aggregate OUT.h5 [--out DIR])");
+
+        analysis::RegimeRule rule;
+        try {
+            std::size_t used = 0;
+            rule.epsilon = std::stod(epsilon_text, &used);
+            if (used != epsilon_text.size()) throw std::invalid_argument("trailing text");
+        } catch (const std::exception&) {
+            throw config::ConfigError("--epsilon", "'" + epsilon_text + "' is not a number");
+        }
+        if (!(rule.epsilon > 0.0) || !std::isfinite(rule.epsilon)) {
+            throw config::ConfigError("--epsilon", epsilon_text + " is not a positive finite number");
+        }
+        if (dir.empty()) dir = default_directory(path);
+
+        // Everything is checked and read before anything is written.
+        analysis::SweepData sweep;
+        try {
+            analysis::check_output_directory(dir);
+        } catch (const std::invalid_argument& e) {
+            throw config::ConfigError("--out", e.what());
+        }
+        try {
+            sweep = analysis::read_sweep(path);
+        } catch (const std::invalid_argument& e) {
+            throw config::ConfigError(e.what());
+        }
+        const auto table = analysis::aggregate(sweep, rule);
+        analysis::write_phase_directory(dir, table);
+
+        std::cout << "dln aggregate: " << path << " -> " << dir << "/phase.h5, " << dir << "/phase.csv\n";
+        for (const auto& m : table.methods) {
+            std::size_t counts[analysis::regime_names.size()] = {};
+            for (const auto& p : m.points) ++counts[static_cast<std::size_t>(p.regime)];
+            std::cout << "  " << m.name << ": " << m.points.size() << " points:";
+            for (std::size_t k = 0; k < analysis::regime_names.size(); ++k) {
+                if (counts[k] > 0) std::cout << ' ' << counts[k] << ' ' << analysis::regime_names[k];
+            }
+            std::cout << '\n';
+        }
+        return 0;
+    } catch (const config::ConfigError& e) {
+        return report_bad_input("aggregate", e.what());
+    } catch (const std::exception& e) {
+        std::cerr << "dln aggregate: error: " << e.what() << std::endl;
+        return 1;
+    }
+}
+
+}  // namespace dln::app

@@ -1,0 +1,148 @@
+// dln plot DIR [--pdf] [--point LR,DIM,ALPHA ...]: the figures of a phase file (DIR/phase.h5,
+// written by dln aggregate), drawn by plot_phase.py with matplotlib.
+//
+// The script sits next to the dln executable (CMake copies it there); a build moved without it
+// falls back to the source tree it was configured from. The interpreter is the first of
+// /usr/bin/python3 and python3 on PATH that imports both matplotlib and h5py: on Debian those are
+// python3-matplotlib and python3-h5py, which another python3 earlier on PATH may not see.
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <sstream>
+
+#include "cli.hpp"
+
+extern char** environ;
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace dln::app {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: dln plot DIR [--pdf] [--point LR,DIM,ALPHA ...]\n"
+    "\n"
+    "Draws the figures of DIR/phase.h5 (written by dln aggregate) into DIR as PNG (and PDF with\n"
+    "--pdf): regime_map (the phase diagram over (lr, alpha), one panel per d and the d -> infinity\n"
+    "limit), one heatmap_<quantity> per summary quantity with the divergence boundary, risk_curves\n"
+    "(SGD replicate mean and range, SDE, PDE) and gap_vs_dim (the SGD-PDE gap against d, with its\n"
+    "fitted slope). Needs Python 3 with matplotlib and h5py (Debian: python3-matplotlib python3-h5py).";
+
+// Runs argv[0] with argv (searching PATH if it has no '/'); returns its exit status, -1 if it
+// could not be started or did not exit normally. quiet sends its output to /dev/null.
+int run(const std::vector<std::string>& argv, bool quiet) {
+    std::vector<char*> raw;
+    for (const auto& a : argv) raw.push_back(const_cast<char*>(a.c_str()));
+    raw.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    if (quiet) {
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    }
+    pid_t pid = 0;
+    const int error = posix_spawnp(&pid, raw[0], &actions, nullptr, raw.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (error != 0) return -1;
+    int status = 0;
+    if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status)) return -1;
+    return WEXITSTATUS(status);
+}
+
+std::optional<std::string> find_python() {
+    std::vector<std::string> candidates{"/usr/bin/python3"};
+    if (const char* path = std::getenv("PATH")) {
+        std::stringstream dirs(path);
+        for (std::string d; std::getline(dirs, d, ':');) {
+            if (!d.empty()) candidates.push_back((fs::path(d) / "python3").string());
+        }
+    }
+    for (const auto& python : candidates) {
+        if (access(python.c_str(), X_OK) != 0) continue;
+        if (run({python, "-c", "import matplotlib, h5py"}, true) == 0) return python;
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> find_script() {
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        const fs::path beside = exe.parent_path() / "plot_phase.py";
+        if (fs::is_regular_file(beside, ec)) return beside.string();
+    }
+    if (fs::is_regular_file(DLN_PLOT_SCRIPT_SOURCE, ec)) return std::string(DLN_PLOT_SCRIPT_SOURCE);
+    return std::nullopt;
+}
+
+}  // namespace
+
+int plot_command(const Args& args) {
+    try {
+        po::options_description desc("Plot", 110, 60);
+        std::string dir;
+        bool pdf = false;
+        std::vector<std::string> points;
+        desc.add_options()
+            ("dir", po::value<std::string>(&dir)->value_name("DIR"), "the directory dln aggregate wrote")
+            ("pdf", po::bool_switch(&pdf), "also write every figure as PDF")
+            ("point", po::value<std::vector<std::string>>(&points)->value_name("LR,DIM,ALPHA"),
+             "a grid point for risk_curves (nearest grid values; repeatable) [default: every lr at the "
+             "largest d and the middle alpha]")
+            ("help,h", "print this help and exit");
+        po::positional_options_description positional;
+        positional.add("dir", 1);
+        po::variables_map vm;
+        try {
+            po::store(po::command_line_parser(args).options(desc).positional(positional).run(), vm);
+        } catch (const po::unknown_option& e) {
+            throw config::ConfigError(e.get_option_name(), "unknown option");
+        } catch (const po::error& e) {
+            throw config::ConfigError(e.what());
+        }
+        if (vm.count("help")) {
+            std::cout << kUsage << "\n\n" << desc << '\n';
+            return 0;
+        }
+        po::notify(vm);
+        if (dir.empty()) throw config::ConfigError("no directory given (usage: dln plot DIR)");
+        std::error_code ec;
+        if (!fs::is_directory(dir, ec)) throw config::ConfigError("'" + dir + "' is not a directory");
+        if (!fs::is_regular_file(fs::path(dir) / "phase.h5", ec)) {
+            throw config::ConfigError("'" + dir + "' holds no phase.h5 (write it with dln aggregate OUT.h5 --out " +
+                                      dir + ")");
+        }
+        const auto script = find_script();
+        if (!script) throw config::ConfigError("plot_phase.py is neither next to dln nor in the source tree");
+        const auto python = find_python();
+        if (!python) {
+            throw config::ConfigError(
+                "no Python 3 with matplotlib and h5py (tried /usr/bin/python3 and python3 on PATH); "
+                "install them with: apt-get install python3-matplotlib python3-h5py");
+        }
+        std::vector<std::string> command{*python, *script, dir};
+        if (pdf) command.emplace_back("--pdf");
+        for (const auto& p : points) {
+            command.emplace_back("--point");
+            command.push_back(p);
+        }
+        setenv("MPLBACKEND", "Agg", 1);  // files only, never a window
+        const int status = run(command, false);
+        if (status < 0) {
+            std::cerr << "dln plot: error: " << *python << " " << *script << " did not complete" << std::endl;
+            return 1;
+        }
+        return status;  // the script reports its own bad input (one line, status 2)
+    } catch (const config::ConfigError& e) {
+        return report_bad_input("plot", e.what());
+    }
+}
+
+}  // namespace dln::app

@@ -1,0 +1,152 @@
+// Aggregation of a sweep into phase diagrams: the numbers per grid point (replicate statistics,
+// time to reach epsilon, the late-time exponential rate, the regime label) and per (lr, alpha)
+// (how the SGD-PDE gap shrinks with d). Pure numerics on arrays: reading and writing files is
+// phase_file's business, so everything here is tested on curves built by hand.
+//
+// Decay quantities (time to epsilon, tail rate, regime, gap) are computed on the excess risk
+// E = R - sigma^2/2, which is the risk itself without label noise: with noise the risk never
+// falls below sigma^2/2, and "R <= epsilon" would then say more about sigma than about SGD.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dln::analysis {
+
+inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// What became of one replicate, as the aggregation sees it. A unit that is pending (not computed
+// yet) or failed (the computation threw) carries no result: missing, never an error.
+enum class Outcome : std::int8_t { missing, finished, diverged };
+
+// The regime of a grid point (for one method). The rule, in this order, is `classify` below.
+enum class Regime : std::int8_t { missing = 0, converged = 1, converging = 2, stalled = 3, collapsed = 4, diverged = 5 };
+inline constexpr std::array<std::string_view, 6> regime_names = {"missing",  "converged", "converging",
+                                                                 "stalled",  "collapsed", "diverged"};
+inline std::string_view regime_name(Regime r) { return regime_names[static_cast<std::size_t>(r)]; }
+
+// The thresholds of the regime rule (README "Aggregating a sweep" states them in words).
+struct RegimeRule {
+    double epsilon = 1e-3;           // converged: E(T) <= epsilon
+    double diverged_fraction = 0.5;  // diverged: at least this fraction of the computed replicates
+    double collapse_balance = 1e-10; // collapsed: Q(T) < this * Q(0) ...
+    double collapse_risk = 0.1;      // ... while E(T) > this * E(0) (the risk stayed near its start)
+    // converging: the fitted tail falls by at least a factor 2 over its window (rate * span >= ln 2)
+    double falling_log = 0.6931471805599453;
+};
+
+// Excess risks below this fraction of their start are not fitted: a rate is only trusted where
+// all three methods resolve the curve (and far above the double-precision floor of (w - beta*)^2).
+inline constexpr double kFitFloor = 1e-12;
+
+// ---- curves -------------------------------------------------------------------------------------
+
+// The first time the curve reaches values <= level, interpolating linearly in log(value) between
+// snapshots (exact for an exponential). times[0] if it starts there; NaN if it never gets there
+// (or the curve is not finite before it does).
+double time_to_reach(const std::vector<double>& times, const std::vector<double>& values, double level);
+
+struct TailFit {
+    double rate = kNaN;       // -d log(value)/dt, least squares; > 0 for a falling curve
+    double t_start = kNaN;    // the window fitted
+    double t_end = kNaN;
+    std::size_t points = 0;
+};
+
+// The exponential rate of the tail: least squares of log(value) on t over the second half (in
+// time) of the stretch from times[0] to the last snapshot before the curve first stops being finite
+// or falls below floor * values[0]. At least 3 points, else rate NaN.
+TailFit fit_tail_rate(const std::vector<double>& times, const std::vector<double>& values,
+                      double floor = kFitFloor);
+
+// sup_t |a(t) - b(t)| / b(t) over the times where both are finite and b > floor * b[0]. NaN if
+// there is no such time.
+double relative_gap(const std::vector<double>& a, const std::vector<double>& b, double floor = kFitFloor);
+
+struct PowerLawFit {
+    double exponent = kNaN;   // p in y = c x^p, least squares of log y on log x
+    double prefactor = kNaN;  // c
+    std::size_t points = 0;
+};
+
+// Uses the pairs with x > 0 and y finite and > 0; at least 2 distinct x, else NaN.
+PowerLawFit fit_power_law(const std::vector<double>& x, const std::vector<double>& y);
+
+// ---- one grid point of one method ---------------------------------------------------------------
+
+// The replicates of one grid point, replicate-major: value of replicate s at time j is [s * n_time + j].
+struct Replicates {
+    std::vector<Outcome> outcome;
+    std::vector<double> risk, excess, curvature, balance, false_support;
+};
+
+struct PointSummary {
+    std::size_t computed = 0;   // replicates with a result (finished or diverged)
+    std::size_t diverged = 0;
+    double diverged_fraction = kNaN;
+    // Over the replicates that did not diverge ("survivors"):
+    double risk_final_mean = kNaN;
+    double risk_final_std = kNaN;  // sample standard deviation (n - 1); NaN for fewer than 2
+    double time_to_epsilon = kNaN; // of the mean excess curve
+    TailFit tail;                  // of the mean excess curve
+    double curvature_final = kNaN, balance_final = kNaN, false_support_final = kNaN;  // means at T
+    Regime regime = Regime::missing;
+    // Per time: the survivors' mean excess and its range (the band of the risk-curve plot).
+    std::vector<double> excess_mean, excess_lo, excess_hi;
+    std::vector<double> balance_mean;
+};
+
+// The regime rule, in order: missing (no replicate computed); diverged (diverged fraction >=
+// rule.diverged_fraction); converged (E(T) <= epsilon); collapsed (Q(T) < collapse_balance Q(0)
+// and E(T) > collapse_risk E(0)); converging (the tail fit falls by >= falling_log over its
+// window); stalled (none of these: the risk stopped falling above epsilon, e.g. on the noise floor).
+Regime classify(const PointSummary& s, const RegimeRule& rule);
+
+PointSummary summarize_point(const std::vector<double>& times, const Replicates& replicates, const RegimeRule& rule);
+
+// ---- the whole sweep ----------------------------------------------------------------------------
+
+// What aggregation needs of a sweep file, as plain arrays in the file's row-major order.
+struct SweepData {
+    std::string source;          // where it was read from
+    std::string schema, version, config;
+    std::vector<double> lr, alpha, time;
+    std::vector<std::uint64_t> dim;
+    std::size_t seeds = 0;
+    struct Method {
+        std::string name;                 // sgd, sde or pde
+        std::vector<Outcome> outcome;     // [lr, dim, alpha, seed] (pde: [lr, alpha])
+        // [lr, dim, alpha, seed, time] (pde: [lr, alpha, time])
+        std::vector<double> risk, excess, curvature, balance, false_support;
+        bool per_dim() const { return name != "pde"; }
+    };
+    std::vector<Method> methods;  // in the order sgd, sde, pde, those present
+};
+
+struct MethodPhase {
+    std::string name;
+    bool per_dim = true;               // false for pde: no dim axis
+    std::vector<PointSummary> points;  // [lr, dim, alpha] (pde: [lr, alpha]), row-major
+    // Methods with a dim axis, when the sweep has a pde: the relative gap to it per point, and per
+    // (lr, alpha) the power law of that gap in d. NaN where either side is missing or diverged.
+    std::vector<double> gap;                 // [lr, dim, alpha]
+    std::vector<PowerLawFit> gap_fit;        // [lr, alpha]
+};
+
+struct PhaseTable {
+    std::string source, sweep_version, config;
+    RegimeRule rule;
+    std::vector<double> lr, alpha, time;
+    std::vector<std::uint64_t> dim;
+    std::vector<MethodPhase> methods;
+    const MethodPhase* find(const std::string& name) const;
+};
+
+PhaseTable aggregate(const SweepData& sweep, const RegimeRule& rule);
+
+}  // namespace dln::analysis

@@ -1,0 +1,220 @@
+// The numerics of aggregation on curves whose answers are known in closed form: an exponential
+// R0 exp(-r t) has a known time to epsilon and rate, a gap built as c d^(-1/2) has a known
+// exponent, and each regime of the rule is met by a curve made to satisfy exactly one branch.
+//
+// Tolerances: the curves are exact up to rounding, so the answers are too. A stored value carries
+// a relative error of about 1e-16 (exp and log are within an ulp or two); the least-squares fits
+// amplify an error in log R by at most sum|t - mean t| / sum (t - mean t)^2 ~ 1/(span/4), O(1)
+// here, and interpolation by O(1). 1e-12 relative is that bound with a wide margin; where a test
+// perturbs a curve on purpose, its tolerance is the bound the perturbation implies.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <vector>
+
+#include "dln/analysis/phase_summary.hpp"
+
+using namespace dln::analysis;
+
+namespace {
+
+std::vector<double> grid(double t_end, std::size_t n) {
+    std::vector<double> t(n);
+    for (std::size_t j = 0; j < n; ++j) t[j] = t_end * static_cast<double>(j) / static_cast<double>(n - 1);
+    return t;
+}
+
+std::vector<double> exponential(const std::vector<double>& t, double r0, double rate) {
+    std::vector<double> v;
+    for (double x : t) v.push_back(r0 * std::exp(-rate * x));
+    return v;
+}
+
+constexpr double kExact = 1e-12;  // rounding only; see the header comment
+
+}  // namespace
+
+TEST_CASE("phase summary: time to epsilon interpolates in log R, exact for an exponential", "[phase]") {
+    const auto t = grid(10.0, 41);  // snapshots every 0.25
+    const double r0 = 0.05, rate = 0.8, eps = 1e-3;
+    const auto r = exponential(t, r0, rate);
+    // ln(50)/0.8 = 4.89.. falls between snapshots, so this checks the interpolation, not a grid point.
+    CHECK(time_to_reach(t, r, eps) == Approx(std::log(r0 / eps) / rate).epsilon(kExact));
+    CHECK(time_to_reach(t, r, 1.0) == 0.0);                       // already below at the start
+    CHECK(std::isnan(time_to_reach(t, r, 1e-6)));                  // R(10) = 1.7e-5: never reached
+    auto stopped = r;
+    for (std::size_t j = 12; j < stopped.size(); ++j) stopped[j] = kNaN;  // diverged at t = 3
+    CHECK(std::isnan(time_to_reach(t, stopped, eps)));
+    CHECK(time_to_reach(t, stopped, 0.01) == Approx(std::log(5.0) / rate).epsilon(kExact));  // 2.01, before it
+}
+
+TEST_CASE("phase summary: the tail rate is the exponential rate of the second half of the run", "[phase]") {
+    const auto t = grid(10.0, 41);
+    SECTION("a pure exponential: the rate, over [T/2, T]") {
+        const auto fit = fit_tail_rate(t, exponential(t, 0.05, 0.8));
+        CHECK(fit.rate == Approx(0.8).epsilon(kExact));
+        CHECK(fit.t_start == 5.0);
+        CHECK(fit.t_end == 10.0);
+        CHECK(fit.points == 21);
+    }
+    SECTION("a fast transient then a slow tail: only the tail counts") {
+        // R = e^{-5t} up to t = 2, then e^{-10} e^{-(t-2)}: the second half [5, 10] sees rate 1.
+        std::vector<double> r;
+        for (double x : t) r.push_back(x <= 2.0 ? std::exp(-5.0 * x) : std::exp(-10.0 - (x - 2.0)));
+        CHECK(fit_tail_rate(t, r).rate == Approx(1.0).epsilon(kExact));
+    }
+    SECTION("a perturbation of known size moves the rate by at most what it implies") {
+        // log R_j = log R0 - r t_j + eta_j, |eta_j| <= eta. The least-squares slope moves by
+        // sum (t_j - tbar) eta_j / sum (t_j - tbar)^2, at most eta sum|t_j - tbar| / sum (t_j - tbar)^2.
+        const double eta = 0.05, rate = 0.8;
+        std::vector<double> r;
+        for (std::size_t j = 0; j < t.size(); ++j) {
+            r.push_back(0.05 * std::exp(-rate * t[j] + eta * std::cos(1.3 * static_cast<double>(j))));
+        }
+        const auto fit = fit_tail_rate(t, r);
+        double mean = 0.0, abs_dev = 0.0, sq_dev = 0.0;
+        for (std::size_t j = 20; j < 41; ++j) mean += t[j] / 21.0;
+        for (std::size_t j = 20; j < 41; ++j) {
+            abs_dev += std::abs(t[j] - mean);
+            sq_dev += (t[j] - mean) * (t[j] - mean);
+        }
+        const double bound = eta * abs_dev / sq_dev;  // 0.019
+        CHECK(std::abs(fit.rate - rate) <= bound);
+        CHECK(fit.rate != Approx(rate).epsilon(kExact));  // the perturbation did reach the fit
+    }
+    SECTION("the window ends where the curve stops: divergence or the floor") {
+        auto r = exponential(t, 0.05, 0.8);
+        for (std::size_t j = 25; j < r.size(); ++j) r[j] = kNaN;  // last finite value at t = 6
+        auto fit = fit_tail_rate(t, r);
+        CHECK(fit.t_end == 6.0);
+        CHECK(fit.t_start == 3.0);
+        CHECK(fit.rate == Approx(0.8).epsilon(kExact));
+        // A fall of 4 per unit time passes 1e-12 R0 at t = ln(1e12)/4 = 6.9: the fit stops before.
+        fit = fit_tail_rate(t, exponential(t, 0.05, 4.0));
+        CHECK(fit.t_end == 6.75);
+        CHECK(fit.rate == Approx(4.0).epsilon(kExact));
+    }
+    SECTION("too short a curve has no rate") {
+        auto r = exponential(t, 0.05, 0.8);
+        for (std::size_t j = 2; j < r.size(); ++j) r[j] = kNaN;
+        CHECK(std::isnan(fit_tail_rate(t, r).rate));
+    }
+}
+
+TEST_CASE("phase summary: the relative gap is the sup over time, and its power law in d is recovered", "[phase]") {
+    const auto t = grid(10.0, 41);
+    const auto limit = exponential(t, 0.05, 0.8);
+    const std::vector<double> dims{100, 400, 1600, 6400};
+    const double c = 0.3;
+    std::vector<double> gaps;
+    for (double d : dims) {
+        // a = b (1 + c d^(-1/2) g(t)), g rising to 1 at t = 2 and staying: sup = c d^(-1/2).
+        std::vector<double> a;
+        for (std::size_t j = 0; j < t.size(); ++j) a.push_back(limit[j] * (1.0 + c / std::sqrt(d) * std::min(t[j] / 2.0, 1.0)));
+        gaps.push_back(relative_gap(a, limit));
+        // (1 + x) - 1 loses the digits of 1 next to x >= 4e-3: relative error <= 1e-16/4e-3 ~ 3e-14.
+        CHECK(gaps.back() == Approx(c / std::sqrt(d)).epsilon(1e-12));
+    }
+    const auto fit = fit_power_law(dims, gaps);
+    // Four gaps each within 3e-14 relative: log errors 3e-14 over log-spread ln(64), slope error < 1e-13.
+    CHECK(fit.exponent == Approx(-0.5).epsilon(1e-12));
+    CHECK(fit.prefactor == Approx(c).epsilon(1e-12));
+    CHECK(fit.points == 4);
+    // Missing and non-positive gaps are left out; one point is not a fit.
+    CHECK(fit_power_law({100, 400, 1600}, {0.03, kNaN, 0.0075}).exponent == Approx(-0.5).epsilon(kExact));
+    CHECK(std::isnan(fit_power_law({100, 400}, {0.03, kNaN}).exponent));
+    CHECK(std::isnan(relative_gap({kNaN, kNaN}, {1.0, 0.5})));
+}
+
+namespace {
+
+// A point of n replicates whose excess risk (and risk = excess + noise) and balance are given curves.
+Replicates replicates(const std::vector<double>& t, const std::vector<std::vector<double>>& excess,
+                      const std::vector<double>& balance, const std::vector<Outcome>& outcome, double floor_risk = 0.0) {
+    Replicates r;
+    r.outcome = outcome;
+    for (const auto& e : excess) {
+        for (std::size_t j = 0; j < t.size(); ++j) {
+            r.excess.push_back(e[j]);
+            r.risk.push_back(e[j] + floor_risk);
+            r.curvature.push_back(2.0);
+            r.balance.push_back(balance[j]);
+            r.false_support.push_back(0.25);
+        }
+    }
+    return r;
+}
+
+std::vector<double> constant(const std::vector<double>& t, double v) { return std::vector<double>(t.size(), v); }
+
+}  // namespace
+
+TEST_CASE("phase summary: replicate statistics: mean and spread over the replicates that did not diverge", "[phase]") {
+    const auto t = grid(10.0, 41);
+    const double noise_floor = 0.02;  // sigma^2/2 with sigma = 0.2: final risk includes it, epsilon does not
+    auto e = exponential(t, 0.05, 0.8);
+    std::vector<double> low, high, gone = e;
+    for (double x : e) {
+        low.push_back(0.9 * x);
+        high.push_back(1.1 * x);
+    }
+    for (std::size_t j = 10; j < gone.size(); ++j) gone[j] = kNaN;
+    const auto r = replicates(t, {low, high, gone, e}, constant(t, 0.01),
+                              {Outcome::finished, Outcome::finished, Outcome::diverged, Outcome::missing}, noise_floor);
+    const auto s = summarize_point(t, r, RegimeRule{});
+    CHECK(s.computed == 3);  // the missing one (pending or failed) does not count
+    CHECK(s.diverged == 1);
+    CHECK(s.diverged_fraction == Approx(1.0 / 3.0).epsilon(kExact));
+    const double eT = e.back();
+    CHECK(s.risk_final_mean == Approx(eT + noise_floor).epsilon(kExact));
+    // Two values eT (1 +- 0.1): sample standard deviation 0.1 eT sqrt(2).
+    // The deviations (1.7e-6) are differences of risks near 0.02, so they keep 0.02 * 1e-16 / 1.7e-6 ~ 1e-12
+    // relative accuracy, not 1e-16.
+    CHECK(s.risk_final_std == Approx(0.1 * eT * std::sqrt(2.0)).epsilon(1e-10));
+    CHECK(s.excess_lo.back() == Approx(0.9 * eT).epsilon(kExact));
+    CHECK(s.excess_hi.back() == Approx(1.1 * eT).epsilon(kExact));
+    CHECK(s.time_to_epsilon == Approx(std::log(0.05 / 1e-3) / 0.8).epsilon(kExact));  // on the excess
+    CHECK(s.tail.rate == Approx(0.8).epsilon(kExact));
+    CHECK(s.curvature_final == 2.0);
+    CHECK(s.balance_final == 0.01);
+    CHECK(s.false_support_final == 0.25);
+    CHECK(s.regime == Regime::converged);  // 1 of 3 diverged is below the half of the rule
+}
+
+TEST_CASE("phase summary: the regime rule: one curve per branch", "[phase]") {
+    const auto t = grid(10.0, 41);
+    const RegimeRule rule;  // epsilon 1e-3
+    const auto q = exponential(t, 0.01, 0.1);  // the balance shrinks gently: no collapse
+    auto regime = [&](const std::vector<double>& e, const std::vector<double>& balance,
+                      std::vector<Outcome> outcome = {Outcome::finished, Outcome::finished}) {
+        std::vector<std::vector<double>> curves(outcome.size(), e);
+        for (std::size_t k = 0; k < outcome.size(); ++k) {
+            if (outcome[k] == Outcome::diverged) curves[k].assign(t.size(), kNaN);
+        }
+        return summarize_point(t, replicates(t, curves, balance, outcome), rule).regime;
+    };
+    // E(T) = 0.05 e^-8 = 1.7e-5 <= epsilon.
+    CHECK(regime(exponential(t, 0.05, 0.8), q) == Regime::converged);
+    // E(T) = 0.05 e^-2.5 = 4e-3 > epsilon, falling by e^-1.25 over [5, 10]: more than a factor 2.
+    CHECK(regime(exponential(t, 0.05, 0.25), q) == Regime::converging);
+    // Falls by e^-0.5 < 1/2 over the second half: not "still falling" by the rule.
+    CHECK(regime(exponential(t, 0.05, 0.1), q) == Regime::stalled);
+    // A plateau above epsilon (a noise floor): stalled.
+    std::vector<double> plateau;
+    for (double x : t) plateau.push_back(0.002 + 0.048 * std::exp(-2.0 * x));
+    CHECK(regime(plateau, q) == Regime::stalled);
+    // The balance falls to e^-300 of its start while the risk stays at 0.8 of its start: collapsed.
+    std::vector<double> stuck;
+    for (double x : t) stuck.push_back(0.05 * (0.8 + 0.2 * std::exp(-5.0 * x)));
+    CHECK(regime(stuck, exponential(t, 0.01, 30.0)) == Regime::collapsed);
+    // The same collapse of Q with a risk that did fall (to 0.04 of its start) is not a collapse.
+    CHECK(regime(plateau, exponential(t, 0.01, 30.0)) == Regime::stalled);
+    // A linear model has no balance (NaN): never collapsed.
+    CHECK(regime(stuck, constant(t, kNaN)) == Regime::stalled);
+    // Half the replicates diverged: diverged, whatever the survivors did.
+    CHECK(regime(exponential(t, 0.05, 0.8), q, {Outcome::finished, Outcome::diverged}) == Regime::diverged);
+    CHECK(regime(exponential(t, 0.05, 0.8), q, {Outcome::diverged, Outcome::diverged}) == Regime::diverged);
+    // Nothing computed (pending or failed): missing, not an error; one replicate of two is enough.
+    CHECK(regime(exponential(t, 0.05, 0.8), q, {Outcome::missing, Outcome::missing}) == Regime::missing);
+    CHECK(regime(exponential(t, 0.05, 0.8), q, {Outcome::missing, Outcome::finished}) == Regime::converged);
+}
