@@ -132,9 +132,9 @@ with h5py.File(sys.argv[1], "r+") as f:
         unset(idx, 3)
     unset((0, 1, 2, 1), 0)  # one replicate of (lr 0.5, d 2000, alpha 0.5) pending
     f["pde/status"][2, 0] = 3
-    shape = f["sgd/status"].shape
-    f.create_dataset("sgd/failure", shape=shape, dtype="S64")
-    f.create_dataset("sgd/failures", shape=shape, dtype="i1")
+    for idx in [(0, 0, 0, 0), (1, 1, 1, 0), (1, 1, 1, 1)]:  # as the sweep records a failure
+        f["sgd/failures"][idx] = 1
+        f["sgd/failure"][idx] = b"injected by the test"
 PY
 "$DLN" status "$WORK/failed.h5" | grep -Eq '^sgd +72 +[0-9]+ +[0-9]+ +3 ' && pass "3 sgd units failed" || fail "failed file: $("$DLN" status "$WORK/failed.h5")"
 "$DLN" aggregate "$WORK/failed.h5" --out "$WORK/failed" > "$WORK/agg-failed.log" \
