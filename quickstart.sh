@@ -2,7 +2,7 @@
 # The two commands of the README's quick start, on a fresh Debian 12 machine (root, or sudo):
 #
 #   bash quickstart.sh demo    install what is missing, build, run sweeps/quick.ini on 2 workers, plot it
-#   bash quickstart.sh check   install what is missing, build, run the whole test suite
+#   bash quickstart.sh check   install what is missing (and Slurm, for its tests), build, run every test
 #
 # Environment: BUILD_DIR (default build), JOBS (default: the number of cores).
 set -euo pipefail
@@ -11,12 +11,14 @@ cd "$(dirname "$0")"
 # Debian 12 packages; nothing is downloaded by hand.
 PACKAGES=(g++ make cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools petsc-dev
           libboost-program-options-dev catch2 librandom123-dev python3-matplotlib python3-h5py)
+# The Slurm tests run a throwaway single-node cluster (tests/slurm/cluster.sh); only check needs it.
+SLURM_PACKAGES=(slurmctld slurmd slurm-client munge)
 BUILD_DIR=${BUILD_DIR:-build}
 JOBS=${JOBS:-$(nproc)}
 
 install_missing() {
     local missing=()
-    for p in "${PACKAGES[@]}"; do
+    for p in "${PACKAGES[@]}" "$@"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
     done
     [ ${#missing[@]} -eq 0 ] && return
@@ -51,7 +53,7 @@ case "${1:-}" in
         echo "quickstart: summaries in out/quick_phase/phase.{h5,csv}, figures in out/quick_phase/*.png"
         ;;
     check)
-        install_missing
+        install_missing "${SLURM_PACKAGES[@]}"
         build
         ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS"
         ;;
