@@ -103,3 +103,24 @@ TEST_CASE("a batch needs one dim, parametrization and data", "[sim][batch]") {
     points[1].data.noise = 0.1;
     CHECK_THROWS_AS(dln::sim::simulate_sgd_batch(points, run, 1, 0), std::invalid_argument);
 }
+
+TEST_CASE("a batch larger than the cache budget runs in equal groups, with the same results", "[sim][batch]") {
+    const std::size_t dim = 300;                     // padded to 512 coordinates
+    const std::size_t member = 2 * 512 * sizeof(double);  // u and v of one u2v2 member
+    CHECK(dln::sim::sgd_batch_group(6, dim, Parametrization::u2v2, 100 * member) == 6);
+    CHECK(dln::sim::sgd_batch_group(6, dim, Parametrization::u2v2, 3 * member) == 3);
+    CHECK(dln::sim::sgd_batch_group(7, dim, Parametrization::u2v2, 3 * member) == 3);   // 3 + 3 + 1
+    CHECK(dln::sim::sgd_batch_group(8, dim, Parametrization::u2v2, 3 * member) == 3);   // 3 + 3 + 2
+    CHECK(dln::sim::sgd_batch_group(6, dim, Parametrization::u2v2, member / 2) == 6);  // none fits: one group
+    CHECK(dln::sim::sgd_batch_group(6, dim, Parametrization::linear, member) == 2);    // linear has w only
+    dln::sim::RunSpec run;
+    run.time = 1.0;
+    run.snapshots = 5;
+    const auto points = grid(Parametrization::u2v2, {}, dim, {0.2, 0.7, 9.0}, {0.1, 0.4});
+    const auto whole = dln::sim::simulate_sgd_batch(points, run, 5, 1);
+    const auto grouped = dln::sim::simulate_sgd_batch(points, run, 5, 1, 4 * member);  // groups of 3
+    for (std::size_t m = 0; m < points.size(); ++m) {
+        CHECK(same_bits(whole[m], grouped[m]));
+        CHECK(same_bits(whole[m], dln::sim::simulate_sgd(points[m], run, 5, 1)));
+    }
+}

@@ -46,35 +46,54 @@ void SampleStream::fill_brownian(std::span<double> out, std::uint64_t step) cons
     fill(out, kBrownianPurpose, step);
 }
 
-void SampleStream::gaussian_chunk(std::uint16_t purpose, std::uint64_t step, std::uint64_t chunk,
-                                  double* out) const {
-    alignas(64) std::uint32_t words[4 * kCounters];
-    detail::philox4x32_10_run(static_cast<std::uint32_t>(chunk * kCounters), static_cast<std::uint32_t>(step),
-                              step_high_and_purpose(step, purpose), dim_, seed_, replicate_, kCounters, words);
+namespace {
+
+// Box-Muller of one chunk's words, times scale[i] if Scaled (the product rounded after z, as
+// z * scale would be).
+template <bool Scaled>
+void box_muller_chunk(const std::uint32_t* words, const double* __restrict scale, double* __restrict out) {
     const std::uint32_t* w0 = words;
     const std::uint32_t* w1 = words + kCounters;
     const std::uint32_t* w2 = words + 2 * kCounters;
     const std::uint32_t* w3 = words + 3 * kCounters;
-    // Box-Muller in two vectorised passes (the squared radii, then the angles): each loop body is
-    // short enough for the CPU to overlap many iterations of the long polynomial chains. The
-    // operations per pair are exactly those of math::box_muller, so the scalar path (label noise,
-    // targets, tests) gives the same bits.
+    // Two vectorised passes (the squared radii, then the angles): each loop body is short
+    // enough for the CPU to overlap many iterations of the long polynomial chains. The
+    // operations per pair are exactly those of math::box_muller, so the scalar path (label
+    // noise, targets, tests) gives the same bits.
     alignas(64) double r2[2 * kCounters];
     for (std::size_t j = 0; j < kCounters; ++j) r2[j] = math::neg2log_uniform(w0[j]);
     for (std::size_t j = 0; j < kCounters; ++j) r2[kCounters + j] = math::neg2log_uniform(w2[j]);
-    for (std::size_t j = 0; j < kCounters; ++j) {
-        double c, s;
-        math::sincos_turn(w1[j], c, s);
-        const double radius = std::sqrt(r2[j]);
-        out[j] = radius * c;
-        out[kCounters + j] = radius * s;
+    for (std::size_t half = 0; half < 2; ++half) {
+        const std::uint32_t* angle = half == 0 ? w1 : w3;
+        const double* squared = r2 + half * kCounters;
+        double* cos_out = out + 2 * half * kCounters;
+        double* sin_out = cos_out + kCounters;
+        for (std::size_t j = 0; j < kCounters; ++j) {
+            double c, s;
+            math::sincos_turn(angle[j], c, s);
+            const double radius = std::sqrt(squared[j]);
+            if constexpr (Scaled) {
+                cos_out[j] = radius * c * scale[2 * half * kCounters + j];
+                sin_out[j] = radius * s * scale[(2 * half + 1) * kCounters + j];
+            } else {
+                cos_out[j] = radius * c;
+                sin_out[j] = radius * s;
+            }
+        }
     }
-    for (std::size_t j = 0; j < kCounters; ++j) {
-        double c, s;
-        math::sincos_turn(w3[j], c, s);
-        const double radius = std::sqrt(r2[kCounters + j]);
-        out[2 * kCounters + j] = radius * c;
-        out[3 * kCounters + j] = radius * s;
+}
+
+}  // namespace
+
+void SampleStream::gaussian_chunk(std::uint16_t purpose, std::uint64_t step, std::uint64_t chunk, double* out,
+                                  const double* scale) const {
+    alignas(64) std::uint32_t words[4 * kCounters];
+    detail::philox4x32_10_run(static_cast<std::uint32_t>(chunk * kCounters), static_cast<std::uint32_t>(step),
+                              step_high_and_purpose(step, purpose), dim_, seed_, replicate_, kCounters, words);
+    if (scale != nullptr) {
+        box_muller_chunk<true>(words, scale, out);
+    } else {
+        box_muller_chunk<false>(words, nullptr, out);
     }
 }
 

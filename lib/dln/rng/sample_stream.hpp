@@ -35,8 +35,10 @@ public:
 
     // The kChunk Gaussians of coordinates [kChunk chunk, kChunk (chunk + 1)) of step k, for the
     // simulators' blocked kernels (fill_gaussians is this, chunk after chunk). Coordinates at or
-    // beyond dim are drawn like the others; callers ignore them.
-    void gaussian_chunk(std::uint16_t purpose, std::uint64_t step, std::uint64_t chunk, double* out) const;
+    // beyond dim are drawn like the others; callers ignore them. With scale (kChunk factors),
+    // out[i] = z_i * scale[i], rounded as that product would be.
+    void gaussian_chunk(std::uint16_t purpose, std::uint64_t step, std::uint64_t chunk, double* out,
+                        const double* scale = nullptr) const;
 
     // The standard Gaussians of the homogenized SDE's Brownian increments at step k (one per
     // coordinate), from a stream of their own: dB_i = sqrt(dt) z_i.

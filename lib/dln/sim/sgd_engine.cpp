@@ -130,8 +130,7 @@ template <Parametrization P, bool Isotropic>
 void SgdEngine::start_as() {
     for (std::size_t c = 0; c < chunks_; ++c) {
         const std::size_t off = c * kChunk;
-        stream_.gaussian_chunk(rng::SampleStream::kSamplePurpose, 0, c, ahead_.data() + off);
-        for (std::size_t i = off; i < off + kChunk; ++i) ahead_[i] *= scale_[i];
+        stream_.gaussian_chunk(rng::SampleStream::kSamplePurpose, 0, c, ahead_.data() + off, scale_.data() + off);
     }
     const double noise_part = 0.5 * problem_.noise * problem_.noise;
     for (auto& m : members_) {
@@ -174,8 +173,7 @@ void SgdEngine::step_as() {
     double* next = x_.data();
     for (std::size_t c = 0; c < chunks_; ++c) {
         const std::size_t off = c * kChunk;
-        stream_.gaussian_chunk(rng::SampleStream::kSamplePurpose, k + 1, c, next + off);
-        for (std::size_t i = off; i < off + kChunk; ++i) next[i] *= scale_[i];
+        stream_.gaussian_chunk(rng::SampleStream::kSamplePurpose, k + 1, c, next + off, scale_.data() + off);
         for (std::size_t b = 0; b < members_.size(); ++b) {
             auto& m = members_[b];
             if (!m.live) continue;

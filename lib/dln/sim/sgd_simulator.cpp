@@ -1,5 +1,6 @@
 #include "dln/sim/sgd_simulator.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -29,27 +30,14 @@ Trajectory simulate_sgd(const PointSpec& point, const RunSpec& run, std::uint32_
     return sim.run(run);
 }
 
+namespace {
+
 // record_run (trajectory.hpp) for every member at once: the same snapshot rule, the same
 // divergence rule, applied member by member after each step.
-std::vector<Trajectory> simulate_sgd_batch(std::span<const PointSpec> points, const RunSpec& run,
-                                           std::uint32_t seed, std::uint32_t replicate) {
-    if (points.empty()) return {};
-    const PointSpec& first = points.front();
-    std::vector<SgdEngine::MemberSpec> members;
-    members.reserve(points.size());
-    for (const auto& p : points) {
-        if (p.dim != first.dim || p.parametrization != first.parametrization || !(p.data == first.data)) {
-            throw std::invalid_argument("a batch of SGD runs needs one dim, parametrization and data");
-        }
-        members.push_back({p.lr, p.alpha});
-    }
-    const rng::SampleStream stream(seed, first.dim, replicate);
-    SgdEngine engine(make_problem(first.data, first.dim, stream), first.parametrization, members, stream);
-
-    const std::size_t batch = points.size();
+void run_lockstep(SgdEngine& engine, const RunSpec& run, std::span<Trajectory> out) {
+    const std::size_t batch = engine.size();
     const auto times = snapshot_times(run);
-    const std::size_t dim = first.dim;
-    std::vector<Trajectory> out(batch);
+    const std::size_t dim = engine.dim();
     std::vector<double> limit(batch);
     std::vector<std::size_t> next(batch, 0);
     auto record_due = [&](std::size_t m) {
@@ -82,6 +70,43 @@ std::vector<Trajectory> simulate_sgd_batch(std::span<const PointSpec> points, co
     model::Observables missing;
     missing.fill(std::numeric_limits<double>::quiet_NaN());
     for (auto& t : out) t.snapshots.resize(times.size(), missing);
+}
+
+}  // namespace
+
+std::size_t sgd_batch_group(std::size_t points, std::size_t dim, model::Parametrization parametrization,
+                            std::size_t cache_bytes) {
+    if (points == 0) return 0;
+    const std::size_t chunk = rng::SampleStream::kChunk;
+    const std::size_t padded = (dim + chunk - 1) / chunk * chunk;
+    const std::size_t member_bytes = sizeof(double) * padded * (parametrization == model::Parametrization::linear ? 1 : 2);
+    // Not even one member fits: every group streams from memory, so share the draws among all.
+    if (member_bytes > cache_bytes) return points;
+    const std::size_t fit = std::max<std::size_t>(1, cache_bytes / member_bytes);
+    const std::size_t groups = (points + fit - 1) / fit;
+    return (points + groups - 1) / groups;  // groups of equal size, as far as they divide
+}
+
+std::vector<Trajectory> simulate_sgd_batch(std::span<const PointSpec> points, const RunSpec& run,
+                                           std::uint32_t seed, std::uint32_t replicate, std::size_t cache_bytes) {
+    if (points.empty()) return {};
+    const PointSpec& first = points.front();
+    for (const auto& p : points) {
+        if (p.dim != first.dim || p.parametrization != first.parametrization || !(p.data == first.data)) {
+            throw std::invalid_argument("a batch of SGD runs needs one dim, parametrization and data");
+        }
+    }
+    const rng::SampleStream stream(seed, first.dim, replicate);
+    const Problem problem = make_problem(first.data, first.dim, stream);
+    std::vector<Trajectory> out(points.size());
+    const std::size_t group = sgd_batch_group(points.size(), first.dim, first.parametrization, cache_bytes);
+    for (std::size_t begin = 0; begin < points.size(); begin += group) {
+        const std::size_t end = std::min(points.size(), begin + group);
+        std::vector<SgdEngine::MemberSpec> members;
+        for (std::size_t m = begin; m < end; ++m) members.push_back({points[m].lr, points[m].alpha});
+        SgdEngine engine(problem, first.parametrization, members, stream);
+        run_lockstep(engine, run, std::span<Trajectory>(out).subspan(begin, end - begin));
+    }
     return out;
 }
 
