@@ -4,6 +4,14 @@
 #include <cmath>
 #include <stdexcept>
 
+// The chunk kernels stay functions of their own: inlined into the step, GCC 12 loses their
+// __restrict and leaves some of them scalar (linear SGD ran 8 scalar lanes).
+#if defined(__GNUC__)
+#define DLN_NOINLINE __attribute__((noinline))
+#else
+#define DLN_NOINLINE
+#endif
+
 namespace dln::sim {
 
 using model::Parametrization;
@@ -31,9 +39,36 @@ inline double delta_of(double u, double v, double beta) {
 // One chunk of one member: the update with x (coefficient g = 2 lr r for u2v2, lr r otherwise),
 // then the new state's sum lambda (w - beta*)^2 and <next, w - beta*> into the partial sums.
 template <Parametrization P, bool Isotropic>
-inline void update_chunk(double g, const double* __restrict x, const double* __restrict next,
+DLN_NOINLINE void update_chunk(double g, const double* __restrict x, const double* __restrict next,
                          const double* __restrict beta, const double* __restrict lambda, double* __restrict u,
                          double* __restrict v, double (&risk)[kLanes], double (&inner)[kLanes]) {
+    if constexpr (P == Parametrization::linear) {
+        // The update and the sums in two loops: written as one, GCC 12 leaves it scalar.
+        alignas(64) double delta[kChunk];
+        for (std::size_t k = 0; k < kChunk; ++k) {
+            const double w = u[k] - g * x[k];  // w - lr r x
+            u[k] = w;
+            delta[k] = w - beta[k];
+        }
+        double r[kLanes], q[kLanes];
+        for (std::size_t j = 0; j < kLanes; ++j) {
+            r[j] = risk[j];
+            q[j] = inner[j];
+        }
+        for (std::size_t i = 0; i < kChunk; i += kLanes) {
+            for (std::size_t j = 0; j < kLanes; ++j) {
+                const double d = delta[i + j];
+                r[j] = std::fma(Isotropic ? d : lambda[i + j] * d, d, r[j]);
+                q[j] = std::fma(next[i + j], d, q[j]);
+            }
+        }
+        for (std::size_t j = 0; j < kLanes; ++j) {
+            risk[j] = r[j];
+            inner[j] = q[j];
+        }
+        (void)v;
+        return;
+    }
     double r[kLanes], q[kLanes];
     for (std::size_t j = 0; j < kLanes; ++j) {
         r[j] = risk[j];
@@ -68,7 +103,7 @@ inline void update_chunk(double g, const double* __restrict x, const double* __r
 
 // The same sums for the state as it is (the start of a run).
 template <Parametrization P, bool Isotropic>
-inline void measure_chunk(const double* __restrict next, const double* __restrict beta,
+DLN_NOINLINE void measure_chunk(const double* __restrict next, const double* __restrict beta,
                           const double* __restrict lambda, const double* __restrict u, const double* __restrict v,
                           double (&risk)[kLanes], double (&inner)[kLanes]) {
     for (std::size_t i = 0; i < kChunk; i += kLanes) {
