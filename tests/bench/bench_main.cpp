@@ -7,7 +7,7 @@
 //   gaussians/d                 the generator alone: d standard Gaussians; "s_per_coord" per Gaussian
 //   sgd_step/<param>/d          one SGD step, isotropic Gaussian data; "s_per_coord" per coordinate
 //   sde_step/<param>/d          one SDE step (dt = 1/d), the same data; "s_per_coord" per coordinate
-//   sgd_batch/B/d               one lockstep step of B u2v2 points (SgdEngine: one group of
+//   sgd_batch/B/d               one lockstep step of B = 1, 4, 8, 16 u2v2 points (SgdEngine: one group of
 //                               simulate_sgd_batch); "s_per_update" per coordinate-update per point
 //   sgd_batch_run/B/d           simulate_sgd_batch for 200 steps, in its cache-sized groups, with
 //                               set-up and snapshots; "s_per_update" as above
@@ -121,7 +121,7 @@ void register_all() {
     for (const auto& [name, param] : params) {
         benchmark::RegisterBenchmark(("sde_step/" + name).c_str(), sde_step, param)->RangeMultiplier(10)->Range(1000, 1000000);
     }
-    benchmark::RegisterBenchmark("sgd_batch", sgd_batch)->ArgsProduct({{1, 4, 16}, {1000, 10000, 100000}});
+    benchmark::RegisterBenchmark("sgd_batch", sgd_batch)->ArgsProduct({{1, 4, 8, 16}, {1000, 10000, 100000}});
     benchmark::RegisterBenchmark("sgd_batch_run", sgd_batch_run)->ArgsProduct({{16}, {1000, 10000, 100000}})->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark("pde_defaults", pde_defaults)->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark("pde_long_time", pde_long_time)->Unit(benchmark::kMillisecond);
