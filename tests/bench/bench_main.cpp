@@ -13,8 +13,8 @@
 //                               set-up and snapshots; "s_per_update" as above
 //   pde_defaults                `dln run --method pde` at the defaults, without process start-up
 //   pde_long_time               THEORY.md §5's check: alpha = 0.5, T = 20, R falls eight decades
-// A sweep's makespan against the sum of its unit times is measured by the sweep itself (its
-// wall_seconds), not here.
+// A sweep's makespan against the sum of its unit times is measured on a whole sweep (from the
+// wall_seconds of its units), not here.
 #include <benchmark/benchmark.h>
 
 #include <string>
