@@ -95,12 +95,12 @@ seeds = 2
 methods = sgd
 [sweep]
 lr = 0.5, 2, 9
-dim = 800, 1600
+dim = 4000, 8000
 alpha = 0.1, 0.3
 INI
 "$DLN" sweep -q --config "$WORK/stopped.ini" --output "$WORK/stopped.h5" > "$WORK/stopped.log" 2>&1 &
 pid=$!
-sleep 2  # after the first units (the largest, d = 1600, take about 0.3 s), well before the end (5 s)
+sleep 2  # after the first units (the largest, d = 8000, take about 0.7 s), well before the end (6 s)
 kill -USR1 $pid
 status=0
 wait $pid || status=$?

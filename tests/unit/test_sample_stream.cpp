@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <vector>
 
+#include "dln/rng/portable_math.hpp"
 #include "dln/rng/sample_stream.hpp"
 #include "dln/sim/problem.hpp"
 #include "dln/sim/sgd_simulator.hpp"
@@ -174,4 +177,83 @@ TEST_CASE("every (lr, alpha) sees the same data: common random numbers", "[rng][
         fast.step();
         CHECK(std::equal(slow.last_sample().begin(), slow.last_sample().end(), fast.last_sample().begin()));
     }
+}
+
+// The vectorised generator against scalar references: Philox words against Random123 itself,
+// the chunked Gaussians against the scalar Box-Muller of the same words, bit for bit (the
+// layout of sample_stream.hpp), so the numbers cannot depend on the SIMD width of the build.
+TEST_CASE("chunked Gaussians are the scalar Box-Muller of Random123's Philox words, bit for bit", "[rng]") {
+    const std::size_t dim = 1000;
+    const SampleStream stream(12, dim, 5);
+    const std::size_t counters = SampleStream::kChunk / 4;
+    for (std::uint64_t step : {std::uint64_t{0}, std::uint64_t{77}, (std::uint64_t{1} << 40) + 3}) {
+        for (std::uint16_t purpose : {SampleStream::kSamplePurpose, SampleStream::kBrownianPurpose}) {
+            for (std::uint64_t chunk : {0u, 1u, 3u}) {
+                std::vector<double> z(SampleStream::kChunk);
+                stream.gaussian_chunk(purpose, step, chunk, z.data());
+                for (std::size_t j = 0; j < counters; ++j) {
+                    const auto w = stream.block(purpose, step, static_cast<std::uint32_t>(chunk * counters + j));
+                    double z0, z1, z2, z3;
+                    dln::rng::math::box_muller(w[0], w[1], z0, z1);
+                    dln::rng::math::box_muller(w[2], w[3], z2, z3);
+                    const double got[4] = {z[j], z[counters + j], z[2 * counters + j], z[3 * counters + j]};
+                    const double want[4] = {z0, z1, z2, z3};
+                    CHECK(std::memcmp(got, want, sizeof got) == 0);
+                }
+            }
+        }
+        // fill_gaussians is the chunks laid end to end, the last one cut at dim.
+        std::vector<double> all(dim), chunk(SampleStream::kChunk);
+        stream.fill_gaussians(all, step);
+        for (std::size_t c = 0; c * SampleStream::kChunk < dim; ++c) {
+            stream.gaussian_chunk(SampleStream::kSamplePurpose, step, c, chunk.data());
+            for (std::size_t i = c * SampleStream::kChunk; i < std::min(dim, (c + 1) * SampleStream::kChunk); ++i)
+                CHECK(all[i] == chunk[i - c * SampleStream::kChunk]);
+        }
+    }
+}
+
+// The accuracy stated in portable_math.hpp, against libm on a dense grid of the inputs.
+TEST_CASE("portable log, sin, cos, exp and sinh are accurate to the stated bounds", "[rng]") {
+    namespace m = dln::rng::math;
+    double log_err = 0.0, trig_err = 0.0;
+    for (std::uint64_t k = 0; k < (std::uint64_t{1} << 32); k += 7919 * 13) {
+        const auto a = static_cast<std::uint32_t>(k);
+        const double u = (static_cast<double>(a) + 0.5) / 4294967296.0;
+        const double want = -2.0 * std::log(u);
+        log_err = std::max(log_err, std::abs(m::neg2log_uniform(a) - want) / want);
+        double c, s;
+        m::sincos_turn(a, c, s);
+        const double angle = 6.283185307179586 * u;
+        trig_err = std::max({trig_err, std::abs(c - std::cos(angle)), std::abs(s - std::sin(angle))});
+    }
+    // The extreme words: u = 2^-33 and u = 1 - 2^-33 (the radius is smallest there, -2 log u ~ 2^-32).
+    for (std::uint32_t a : {0u, 1u, 0xFFFFFFFEu, 0xFFFFFFFFu}) {
+        const double want = -2.0 * std::log((static_cast<double>(a) + 0.5) / 4294967296.0);
+        log_err = std::max(log_err, std::abs(m::neg2log_uniform(a) - want) / want);
+    }
+    INFO("relative error of -2 log u " << log_err << ", absolute error of cos, sin " << trig_err);
+    CHECK(log_err < 2e-14);
+    // cos, sin: the reference rounds the angle 2 pi u itself, by up to half an ulp of 2 pi (4.4e-16).
+    CHECK(trig_err < 1e-15);
+    double exp_err = 0.0, sinh_err = 0.0;
+    for (double x = -708.0; x <= 709.0; x += 0.0137) exp_err = std::max(exp_err, std::abs(m::exp_portable(x) / std::exp(x) - 1.0));
+    for (double x = -700.0; x <= 700.0; x += 0.00731) {
+        if (x == 0.0) continue;
+        sinh_err = std::max(sinh_err, std::abs(m::sinh_portable(x) / std::sinh(x) - 1.0));
+    }
+    for (double x = -1e-3; x <= 1e-3; x += 1.3e-6) {
+        if (x == 0.0) continue;
+        sinh_err = std::max(sinh_err, std::abs(m::sinh_portable(x) / std::sinh(x) - 1.0));
+    }
+    INFO("relative error of exp " << exp_err << ", of sinh " << sinh_err);
+    CHECK(exp_err < 3e-16 * 2);
+    CHECK(sinh_err < 1e-15);
+    CHECK(m::exp_portable(710.0) == std::numeric_limits<double>::infinity());
+    CHECK(m::exp_portable(-800.0) == 0.0);
+    CHECK(std::isnan(m::exp_portable(std::numeric_limits<double>::quiet_NaN())));
+    CHECK(std::isnan(m::sinh_portable(std::numeric_limits<double>::quiet_NaN())));
+    CHECK(m::sinh_portable(800.0) == std::numeric_limits<double>::infinity());
+    CHECK(m::sinh_portable(-800.0) == -std::numeric_limits<double>::infinity());
+    CHECK(m::sinh_portable(0.0) == 0.0);
 }

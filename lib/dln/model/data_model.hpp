@@ -25,6 +25,7 @@ struct DataSpec {
     double sparsity = 0.1;  // s, the fraction of nonzero target coordinates
     TargetLaw target = TargetLaw::constant;
     double scale = 1.0;     // b, the size of a nonzero target coordinate
+    bool operator==(const DataSpec&) const = default;
 };
 
 // lambda_1..lambda_d, mean exactly 1 (up to rounding). Isotropic: all ones.

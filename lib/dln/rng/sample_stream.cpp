@@ -2,20 +2,22 @@
 
 #include <Random123/philox.h>
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
+
+#include "dln/rng/philox_lanes.hpp"
+#include "dln/rng/portable_math.hpp"
 
 namespace dln::rng {
 namespace {
 
-constexpr double kTwoPi = 6.28318530717958647692;
+using math::box_muller;
 
-// Box-Muller: two uniforms to two independent standard Gaussians.
-inline void box_muller(std::uint32_t a, std::uint32_t b, double& z0, double& z1) {
-    const double radius = std::sqrt(-2.0 * std::log(to_unit_interval(a)));
-    const double angle = kTwoPi * to_unit_interval(b);
-    z0 = radius * std::cos(angle);
-    z1 = radius * std::sin(angle);
+constexpr std::size_t kCounters = SampleStream::kChunk / 4;  // Philox counters per chunk
+
+std::uint32_t step_high_and_purpose(std::uint64_t step, std::uint16_t purpose) {
+    return static_cast<std::uint32_t>((step >> 32) & 0xffffu) | (static_cast<std::uint32_t>(purpose) << 16);
 }
 
 }  // namespace
@@ -30,10 +32,7 @@ std::array<std::uint32_t, 4> SampleStream::block(std::uint16_t purpose, std::uin
     // Counter: (position, step low 32 bits, step high 16 bits | purpose << 16, dim);
     // key: (seed, replicate). Steps up to 2^48 are distinct.
     using Philox = r123::Philox4x32;
-    const Philox::ctr_type ctr = {{index, static_cast<std::uint32_t>(step),
-                                   static_cast<std::uint32_t>((step >> 32) & 0xffffu) |
-                                       (static_cast<std::uint32_t>(purpose) << 16),
-                                   dim_}};
+    const Philox::ctr_type ctr = {{index, static_cast<std::uint32_t>(step), step_high_and_purpose(step, purpose), dim_}};
     const Philox::key_type key = {{seed_, replicate_}};
     const Philox::ctr_type out = Philox()(ctr, key);
     return {out[0], out[1], out[2], out[3]};
@@ -47,15 +46,68 @@ void SampleStream::fill_brownian(std::span<double> out, std::uint64_t step) cons
     fill(out, kBrownianPurpose, step);
 }
 
+namespace {
+
+// Box-Muller of one chunk's words, times scale[i] if Scaled (the product rounded after z, as
+// z * scale would be).
+template <bool Scaled>
+void box_muller_chunk(const std::uint32_t* words, const double* __restrict scale, double* __restrict out) {
+    const std::uint32_t* w0 = words;
+    const std::uint32_t* w1 = words + kCounters;
+    const std::uint32_t* w2 = words + 2 * kCounters;
+    const std::uint32_t* w3 = words + 3 * kCounters;
+    // Two vectorised passes (the squared radii, then the angles): each loop body is short
+    // enough for the CPU to overlap many iterations of the long polynomial chains. The
+    // operations per pair are exactly those of math::box_muller, so the scalar path (label
+    // noise, targets, tests) gives the same bits.
+    alignas(64) double r2[2 * kCounters];
+    for (std::size_t j = 0; j < kCounters; ++j) r2[j] = math::neg2log_uniform(w0[j]);
+    for (std::size_t j = 0; j < kCounters; ++j) r2[kCounters + j] = math::neg2log_uniform(w2[j]);
+    for (std::size_t half = 0; half < 2; ++half) {
+        const std::uint32_t* angle = half == 0 ? w1 : w3;
+        const double* squared = r2 + half * kCounters;
+        double* cos_out = out + 2 * half * kCounters;
+        double* sin_out = cos_out + kCounters;
+        for (std::size_t j = 0; j < kCounters; ++j) {
+            double c, s;
+            math::sincos_turn(angle[j], c, s);
+            const double radius = std::sqrt(squared[j]);
+            if constexpr (Scaled) {
+                cos_out[j] = radius * c * scale[2 * half * kCounters + j];
+                sin_out[j] = radius * s * scale[(2 * half + 1) * kCounters + j];
+            } else {
+                cos_out[j] = radius * c;
+                sin_out[j] = radius * s;
+            }
+        }
+    }
+}
+
+}  // namespace
+
+void SampleStream::gaussian_chunk(std::uint16_t purpose, std::uint64_t step, std::uint64_t chunk, double* out,
+                                  const double* scale) const {
+    alignas(64) std::uint32_t words[4 * kCounters];
+    detail::philox4x32_10_run(static_cast<std::uint32_t>(chunk * kCounters), static_cast<std::uint32_t>(step),
+                              step_high_and_purpose(step, purpose), dim_, seed_, replicate_, kCounters, words);
+    if (scale != nullptr) {
+        box_muller_chunk<true>(words, scale, out);
+    } else {
+        box_muller_chunk<false>(words, nullptr, out);
+    }
+}
+
 void SampleStream::fill(std::span<double> out, std::uint16_t purpose, std::uint64_t step) const {
     const std::size_t n = out.size();
-    std::size_t i = 0;
-    for (std::uint32_t b = 0; i < n; ++b) {
-        const auto w = block(purpose, step, b);
-        double z[4];
-        box_muller(w[0], w[1], z[0], z[1]);
-        box_muller(w[2], w[3], z[2], z[3]);
-        for (int j = 0; j < 4 && i < n; ++j) out[i++] = z[j];
+    alignas(64) double tail[kChunk];
+    for (std::size_t c = 0; c * kChunk < n; ++c) {
+        const std::size_t begin = c * kChunk;
+        if (begin + kChunk <= n) {
+            gaussian_chunk(purpose, step, c, out.data() + begin);
+        } else {
+            gaussian_chunk(purpose, step, c, tail);
+            std::copy(tail, tail + (n - begin), out.data() + begin);
+        }
     }
 }
 

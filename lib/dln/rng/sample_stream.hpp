@@ -4,6 +4,16 @@
 // step, position): nothing depends on the MPI rank, the order of work, or what else was drawn
 // before. That is what makes a sweep reproducible at any rank count, lets grids be extended and
 // merged, and gives every (lr, alpha) of a sweep the same data (common random numbers).
+//
+// Layout of the Gaussians of one step (this version's stream; earlier versions paired the words
+// differently and used libm's log/sin/cos, so their numbers differ). Coordinates come in chunks
+// of kChunk = 256; chunk c uses the Philox counters (64 c + j, step low 32 bits, step high 16 bits
+// | purpose << 16, dim), j = 0..63, under the key (seed, replicate), whose words w0..w3 give, by
+// Box-Muller on the pairs (w0, w1) and (w2, w3) (rng/portable_math.hpp),
+//     z[256 c + j] = r(w0) cos(w1),  z[256 c + 64 + j]  = r(w0) sin(w1),
+//     z[256 c + 128 + j] = r(w2) cos(w3),  z[256 c + 192 + j] = r(w2) sin(w3),
+// with r(a) = sqrt(-2 log((a + 1/2) / 2^32)) and the angle 2 pi (b + 1/2) / 2^32. The numbers are
+// the same bits on every build and CPU (integer Philox; portable_math's fixed operations).
 #pragma once
 
 #include <array>
@@ -17,8 +27,18 @@ class SampleStream {
 public:
     SampleStream(std::uint32_t seed, std::uint64_t dim, std::uint32_t replicate);
 
+    // Gaussians per chunk (see the layout above).
+    static constexpr std::size_t kChunk = 256;
+
     // The standard Gaussians z of step k (x_k = sqrt(lambda/d) z), one per coordinate.
     void fill_gaussians(std::span<double> out, std::uint64_t step) const;
+
+    // The kChunk Gaussians of coordinates [kChunk chunk, kChunk (chunk + 1)) of step k, for the
+    // simulators' blocked kernels (fill_gaussians is this, chunk after chunk). Coordinates at or
+    // beyond dim are drawn like the others; callers ignore them. With scale (kChunk factors),
+    // out[i] = z_i * scale[i], rounded as that product would be.
+    void gaussian_chunk(std::uint16_t purpose, std::uint64_t step, std::uint64_t chunk, double* out,
+                        const double* scale = nullptr) const;
 
     // The standard Gaussians of the homogenized SDE's Brownian increments at step k (one per
     // coordinate), from a stream of their own: dB_i = sqrt(dt) z_i.

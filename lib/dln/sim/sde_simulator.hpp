@@ -59,14 +59,15 @@ public:
 
     // The state: l and Q for the networks (empty for linear); w for linear (empty for networks).
     std::span<const double> log_ratio() const;
-    std::span<const double> balance_q() const { return q_; }
+    std::span<const double> balance_q() const;
     std::span<const double> w() const;
     const Problem& problem() const { return problem_; }
     model::Parametrization parametrization() const { return param_; }
 
 private:
-    // The step itself, on increments dB_i = dB_scale * noise[i].
-    void advance(const double* noise, double dB_scale, double dt);
+    // The step itself, on increments dB_i = dB_scale * z_i, z the stream's Brownian draws of
+    // this step (increments == nullptr) or the caller's increments.
+    void advance(const double* increments, double dB_scale, double dt);
 
     Problem problem_;
     model::Parametrization param_;
@@ -76,13 +77,17 @@ private:
     double dt_;
     double sqrt_dt_;
     double q0_;                     // Q(0) = alpha^2 for every coordinate
+    bool uniform_lambda_ = true;    // one lambda for all coordinates: one Q
+    // Per coordinate, padded with zeros to a multiple of SampleStream::kChunk coordinates (the
+    // padding has lambda = 0 and never moves), so the step runs in whole chunks.
+    std::vector<double> lambda_;
+    std::vector<double> beta_;
     std::vector<double> drift_;     // 4 k g lambda_i (linear: g lambda_i)
     std::vector<double> diffusion_; // 4 k g sqrt(2 lambda_i) (linear: g sqrt(2 lambda_i))
     std::vector<double> shrink_;    // 8 k^2 g^2 lambda_i; empty for linear
     std::vector<double> state_;     // l for the networks, w for linear
     std::vector<double> q_;         // Q; empty for linear
     std::vector<double> delta_;     // w - beta*, kept in step with the state
-    std::vector<double> z_;         // this step's standard Gaussians
     std::uint64_t steps_ = 0;
     double time_ = 0.0;
     double integrated_risk_ = 0.0;

@@ -1,107 +1,26 @@
 #include "dln/sim/sgd_simulator.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
+#include <stdexcept>
 
 namespace dln::sim {
 
-using model::Parametrization;
+namespace {
 
-SgdSimulator::SgdSimulator(Problem problem, Parametrization parametrization, double lr,
-                           double alpha, rng::SampleStream stream)
-    : problem_(std::move(problem)),
-      param_(parametrization),
-      lr_(lr),
-      stream_(stream),
-      dim_(problem_.dim()),
-      sample_scale_(dim_),
-      delta_(dim_),
-      x_(dim_) {
-    const double d = static_cast<double>(dim_);
-    for (std::size_t i = 0; i < dim_; ++i) sample_scale_[i] = std::sqrt(problem_.lambda[i] / d);
-    const auto init = model::standard_initialisation(param_, alpha);
-    u_.assign(dim_, init.u);
-    if (param_ != Parametrization::linear) v_.assign(dim_, init.v);
-    update_risk_and_delta();
+std::vector<SgdEngine::MemberSpec> one(double lr, double alpha) { return {{lr, alpha}}; }
+
+}  // namespace
+
+SgdSimulator::SgdSimulator(Problem problem, model::Parametrization parametrization, double lr, double alpha,
+                           rng::SampleStream stream)
+    : engine_(std::move(problem), parametrization, one(lr, alpha), stream) {}
+
+Trajectory SgdSimulator::run(const RunSpec& spec) {
+    const std::size_t dim = engine_.dim();
+    return record_run(*this, spec, [dim](double t) { return step_at(t, dim); });
 }
-
-void SgdSimulator::update_risk_and_delta() {
-    const bool linear = param_ == Parametrization::linear;
-    double sum = 0.0;
-    for (std::size_t i = 0; i < dim_; ++i) {
-        const double w = model::predictor(param_, u_[i], linear ? 0.0 : v_[i]);
-        delta_[i] = w - problem_.beta[i];
-        sum += problem_.lambda[i] * delta_[i] * delta_[i];
-    }
-    risk_ = 0.5 * sum / static_cast<double>(dim_) + 0.5 * problem_.noise * problem_.noise;
-}
-
-void SgdSimulator::step() {
-    // Pass 1: draw x_k and the residual r = <x, w - beta*> - sigma xi (y = <x, beta*> + sigma xi).
-    stream_.fill_gaussians(x_, steps_);
-    double inner = 0.0;
-    for (std::size_t i = 0; i < dim_; ++i) {
-        x_[i] *= sample_scale_[i];
-        inner += x_[i] * delta_[i];
-    }
-    const double r = inner - problem_.noise * stream_.label_noise(steps_);
-    residual_ = r;
-
-    // Pass 2: the gradient step of 1/2 r^2 (both updates from the old state), then w - beta*
-    // and the risk of the new state, fused into the same pass over memory.
-    const double lambda_sum_scale = 0.5 / static_cast<double>(dim_);
-    const double* lambda = problem_.lambda.data();
-    const double* beta = problem_.beta.data();
-    double sum = 0.0;
-    switch (param_) {
-        case Parametrization::u2v2: {
-            const double g = 2.0 * lr_ * r;  // d(1/2 r^2)/du_i = 2 r x_i u_i, /dv_i = -2 r x_i v_i
-            for (std::size_t i = 0; i < dim_; ++i) {
-                const double a = g * x_[i];
-                const double u = u_[i] - a * u_[i];
-                const double v = v_[i] + a * v_[i];
-                u_[i] = u;
-                v_[i] = v;
-                const double delta = u * u - v * v - beta[i];
-                delta_[i] = delta;
-                sum += lambda[i] * delta * delta;
-            }
-            break;
-        }
-        case Parametrization::uv: {
-            const double g = lr_ * r;  // d(1/2 r^2)/du_i = r x_i v_i, /dv_i = r x_i u_i
-            for (std::size_t i = 0; i < dim_; ++i) {
-                const double a = g * x_[i];
-                const double u = u_[i] - a * v_[i];
-                const double v = v_[i] - a * u_[i];
-                u_[i] = u;
-                v_[i] = v;
-                const double delta = u * v - beta[i];
-                delta_[i] = delta;
-                sum += lambda[i] * delta * delta;
-            }
-            break;
-        }
-        case Parametrization::linear: {
-            const double g = lr_ * r;
-            for (std::size_t i = 0; i < dim_; ++i) {
-                const double w = u_[i] - g * x_[i];
-                u_[i] = w;
-                const double delta = w - beta[i];
-                delta_[i] = delta;
-                sum += lambda[i] * delta * delta;
-            }
-            break;
-        }
-    }
-    risk_ = lambda_sum_scale * sum + 0.5 * problem_.noise * problem_.noise;
-    ++steps_;
-}
-
-model::Observables SgdSimulator::observe(double threshold) const {
-    return model::measure(param_, u_, v_, problem_.lambda, problem_.beta, problem_.noise, threshold);
-}
-
-Trajectory SgdSimulator::run(const RunSpec& spec) { return record_run(*this, spec, [this](double t) { return step_at(t, dim_); }); }
 
 Trajectory simulate_sgd(const PointSpec& point, const RunSpec& run, std::uint32_t seed,
                         std::uint32_t replicate) {
@@ -109,6 +28,86 @@ Trajectory simulate_sgd(const PointSpec& point, const RunSpec& run, std::uint32_
     SgdSimulator sim(make_problem(point.data, point.dim, stream), point.parametrization, point.lr,
                      point.alpha, stream);
     return sim.run(run);
+}
+
+namespace {
+
+// record_run (trajectory.hpp) for every member at once: the same snapshot rule, the same
+// divergence rule, applied member by member after each step.
+void run_lockstep(SgdEngine& engine, const RunSpec& run, std::span<Trajectory> out) {
+    const std::size_t batch = engine.size();
+    const auto times = snapshot_times(run);
+    const std::size_t dim = engine.dim();
+    std::vector<double> limit(batch);
+    std::vector<std::size_t> next(batch, 0);
+    auto record_due = [&](std::size_t m) {
+        while (next[m] < times.size() && step_at(times[next[m]], dim) <= engine.steps_taken()) {
+            out[m].snapshots.push_back(engine.observe(m, run.threshold));
+            ++next[m];
+        }
+    };
+    for (std::size_t m = 0; m < batch; ++m) {
+        out[m].snapshots.reserve(times.size());
+        limit[m] = run.divergence_factor * engine.risk(m);
+        record_due(m);
+    }
+    const std::uint64_t last = step_at(run.time, dim);
+    while (engine.steps_taken() < last && engine.live_count() > 0) {
+        if ((engine.steps_taken() & 1023u) == 0 && cancelled(run)) throw Cancelled{};
+        engine.step();
+        for (std::size_t m = 0; m < batch; ++m) {
+            if (!engine.live(m)) continue;
+            const double risk = engine.risk(m);
+            if (!std::isfinite(risk) || risk > limit[m]) {
+                out[m].diverged = true;
+                out[m].diverged_at = static_cast<double>(engine.steps_taken()) / static_cast<double>(dim);
+                engine.stop(m);
+                continue;
+            }
+            record_due(m);
+        }
+    }
+    model::Observables missing;
+    missing.fill(std::numeric_limits<double>::quiet_NaN());
+    for (auto& t : out) t.snapshots.resize(times.size(), missing);
+}
+
+}  // namespace
+
+std::size_t sgd_batch_group(std::size_t points, std::size_t dim, model::Parametrization parametrization,
+                            std::size_t cache_bytes) {
+    if (points == 0) return 0;
+    const std::size_t chunk = rng::SampleStream::kChunk;
+    const std::size_t padded = (dim + chunk - 1) / chunk * chunk;
+    const std::size_t member_bytes = sizeof(double) * padded * (parametrization == model::Parametrization::linear ? 1 : 2);
+    // Not even one member fits: every group streams from memory, so share the draws among all.
+    if (member_bytes > cache_bytes) return points;
+    const std::size_t fit = std::max<std::size_t>(1, cache_bytes / member_bytes);
+    const std::size_t groups = (points + fit - 1) / fit;
+    return (points + groups - 1) / groups;  // groups of equal size, as far as they divide
+}
+
+std::vector<Trajectory> simulate_sgd_batch(std::span<const PointSpec> points, const RunSpec& run,
+                                           std::uint32_t seed, std::uint32_t replicate, std::size_t cache_bytes) {
+    if (points.empty()) return {};
+    const PointSpec& first = points.front();
+    for (const auto& p : points) {
+        if (p.dim != first.dim || p.parametrization != first.parametrization || !(p.data == first.data)) {
+            throw std::invalid_argument("a batch of SGD runs needs one dim, parametrization and data");
+        }
+    }
+    const rng::SampleStream stream(seed, first.dim, replicate);
+    const Problem problem = make_problem(first.data, first.dim, stream);
+    std::vector<Trajectory> out(points.size());
+    const std::size_t group = sgd_batch_group(points.size(), first.dim, first.parametrization, cache_bytes);
+    for (std::size_t begin = 0; begin < points.size(); begin += group) {
+        const std::size_t end = std::min(points.size(), begin + group);
+        std::vector<SgdEngine::MemberSpec> members;
+        for (std::size_t m = begin; m < end; ++m) members.push_back({points[m].lr, points[m].alpha});
+        SgdEngine engine(problem, first.parametrization, members, stream);
+        run_lockstep(engine, run, std::span<Trajectory>(out).subspan(begin, end - begin));
+    }
+    return out;
 }
 
 }  // namespace dln::sim
