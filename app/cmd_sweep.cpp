@@ -58,6 +58,9 @@ std::optional<config::Config> read_on_root(const Args& args, sweep::SweepOptions
         ("shard", po::value<std::string>(&shard)->value_name("k/K"),
          "compute only shard k of K (1 <= k <= K) into FILE: every K-th unit of the largest-first schedule; "
          "dln merge combines the shards")
+        ("batch", po::value<std::size_t>(&options.batch)->value_name("B")->default_value(16),
+         "run up to B sgd units of one dim and replicate together in lockstep, sharing every sample "
+         "(1: each alone); changes no result, only the speed")
         ("dry-run", po::bool_switch(&dry_run), "print the units in the order they would be computed, with their "
          "estimated cost and the total in core-hours; touch nothing")
         ("quiet,q", po::bool_switch(&options.quiet), "no progress lines");
@@ -71,6 +74,9 @@ std::optional<config::Config> read_on_root(const Args& args, sweep::SweepOptions
         po::notify(vm);
         auto config = config::resolve(vm);
         if (vm.count("shard")) parse_shard(shard, options);
+        if (options.batch < 1 || options.batch > 4096) {
+            throw config::ConfigError("--batch", std::to_string(options.batch) + " is not between 1 and 4096");
+        }
         if (dry_run) {
             sweep::print_schedule(config, options, std::cout);
             return std::nullopt;  // status 0: done

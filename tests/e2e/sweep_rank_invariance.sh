@@ -1,6 +1,6 @@
 # dln sweep (sgd, sde and pde) under mpiexec -n 1, 2, 3 and 5 (oversubscribed on 2 cores): the
 # result datasets are bitwise identical, whatever the number of ranks and so the order in which
-# units were computed.
+# units were computed, and whether sgd units run alone (--batch 1) or in lockstep batches.
 source "$(dirname "$0")/common.sh"
 
 cat > "$WORK/sweep.ini" <<'INI'
@@ -32,5 +32,11 @@ done
 h5ls "$WORK/np1.h5/pde/risk" | grep -q '{3, 2, 7}' && pass "/pde/risk is [lr, alpha, time]" || fail "/pde/risk shape: $(h5ls "$WORK/np1.h5/pde/risk")"
 for np in 2 3 5; do
     result=$("$SAME" "$WORK/np1.h5" "$WORK/np$np.h5") && pass "np=1 vs np=$np: $result" || fail "np=1 vs np=$np: $result"
+done
+# Batches of up to 16 (the default), of 4, and none: every sgd member is bitwise its lone run.
+for batch in 1 4; do
+    "$MPIEXEC" -n 3 "$DLN" sweep -q --config "$WORK/sweep.ini" --batch $batch --output "$WORK/batch$batch.h5" > /dev/null
+    result=$("$SAME" "$WORK/np3.h5" "$WORK/batch$batch.h5") && pass "batch $batch vs 16: $result" \
+        || fail "batch $batch vs 16: $result"
 done
 finish

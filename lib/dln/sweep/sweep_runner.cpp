@@ -14,6 +14,7 @@
 #include <iostream>
 #include <map>
 #include <optional>
+#include <span>
 #include <thread>
 #include <tuple>
 #include <vector>
@@ -136,47 +137,107 @@ private:
     SweepSummary summary_;
 };
 
-// Computes a task, journals it, then writes it into the file: the journal comes first, so a unit
+// Journals a computed record, then writes it into the file: the journal comes first, so a unit
 // in the file is always in the journal too, and a crash between the two loses nothing.
-Report compute_and_write(const SweepGrid& grid, const std::vector<Task>& tasks, const Assignment& assignment,
+Report journal_and_write(const std::string& method, io::UnitRecord& record, const Assignment& assignment,
                          io::ResultFile& file, io::JournalWriter& journal) {
-    const auto index = static_cast<std::size_t>(assignment.task);
-    const Task& task = tasks[index];
-    const auto& method = grid.config().methods[task.method];
-    const auto& unit = grid.unit(task.unit);
-    io::UnitRecord record;
-    try {
-        record = compute_unit(grid, unit, method, &g_stop);
-    } catch (const sim::Cancelled&) {
-        Report abandoned;
-        abandoned.task = static_cast<std::int64_t>(index);
-        abandoned.status = kAbandoned;
-        return abandoned;
-    } catch (const std::exception& e) {
-        // One bad unit must not end a sweep of hundreds: record it as failed and go on.
-        std::cerr << "dln: " << method << ' ' << grid.describe(unit, method) << " failed: " << e.what() << '\n';
-        record = {};
-        record.index = unit.index;
-        record.status = io::UnitStatus::failed;
-        record.values.assign(model::observable_count * grid.config().snapshots, std::nan(""));
-        record.diverged_at = std::nan("");
+    if (record.status == io::UnitStatus::failed) {
         record.failures = static_cast<std::int8_t>(std::min<std::int64_t>(assignment.failures + 1, 127));
-        record.message = e.what();
     }
     journal.append(method, record);
     io::failpoint("journaled");
     file.write(method, record);
     Report done;
-    done.task = static_cast<std::int64_t>(index);
+    done.task = assignment.task;
     done.status = static_cast<std::int32_t>(record.status);
     done.failures = record.failures;
     done.wall_seconds = record.wall_seconds;
     return done;
 }
 
-void master(MPI_Comm comm, int size, const std::vector<Assignment>& todo, Progress& progress) {
+// Computes a hand-out (one task, or sgd tasks of one dim and replicate in lockstep) and writes
+// each of its units. One bad unit must not end a sweep of hundreds: a unit that throws is
+// recorded as failed and the sweep goes on; a stop request abandons the whole hand-out.
+std::vector<Report> compute_and_write(const SweepGrid& grid, const std::vector<Task>& tasks,
+                                      std::span<const Assignment> batch, io::ResultFile& file,
+                                      io::JournalWriter& journal) {
+    const auto& method = grid.config().methods[tasks[static_cast<std::size_t>(batch.front().task)].method];
+    std::vector<const WorkUnit*> units;
+    for (const auto& a : batch) units.push_back(&grid.unit(tasks[static_cast<std::size_t>(a.task)].unit));
+    std::vector<io::UnitRecord> records;
+    try {
+        if (units.size() == 1) {
+            records.push_back(compute_unit(grid, *units.front(), method, &g_stop));
+        } else {
+            records = compute_sgd_batch(grid, units, &g_stop);
+        }
+    } catch (const sim::Cancelled&) {
+        std::vector<Report> abandoned(batch.size());
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            abandoned[i].task = batch[i].task;
+            abandoned[i].status = kAbandoned;
+        }
+        return abandoned;
+    } catch (const std::exception& e) {
+        records.clear();
+        for (const auto* unit : units) records.push_back(failed_record(grid, *unit, e.what()));
+    }
+    std::vector<Report> reports;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (records[i].status == io::UnitStatus::failed) {
+            std::cerr << "dln: " << method << ' ' << grid.describe(*units[i], method)
+                      << " failed: " << records[i].message << '\n';
+        }
+        reports.push_back(journal_and_write(method, records[i], batch[i], file, journal));
+    }
+    return reports;
+}
+
+// The hand-outs: sgd tasks of the same dim and replicate in batches of at most batch_max (near
+// equal sizes), the other tasks alone, most expensive first. Batching changes no result (each
+// member is bitwise its lone run), only how often the samples are drawn.
+std::vector<std::vector<Assignment>> form_batches(const SweepGrid& grid, const std::vector<Assignment>& todo,
+                                                  std::size_t batch_max) {
+    const auto& tasks = grid.tasks();
+    std::vector<std::vector<Assignment>> batches;
+    std::map<std::pair<std::size_t, std::size_t>, std::vector<Assignment>> groups;  // (i_dim, i_seed)
+    std::vector<std::pair<std::size_t, std::size_t>> group_order;
+    for (const auto& a : todo) {
+        const auto& task = tasks[static_cast<std::size_t>(a.task)];
+        if (grid.config().methods[task.method] != "sgd" || batch_max <= 1) {
+            batches.push_back({a});
+            continue;
+        }
+        const auto& index = grid.unit(task.unit).index;
+        const auto key = std::make_pair(index[1], index[3]);
+        if (!groups.count(key)) group_order.push_back(key);
+        groups[key].push_back(a);
+    }
+    for (const auto& key : group_order) {
+        const auto& group = groups[key];
+        const std::size_t count = (group.size() + batch_max - 1) / batch_max;
+        std::size_t begin = 0;
+        for (std::size_t b = 0; b < count; ++b) {
+            const std::size_t size = group.size() / count + (b < group.size() % count ? 1 : 0);
+            batches.emplace_back(group.begin() + static_cast<std::ptrdiff_t>(begin),
+                                 group.begin() + static_cast<std::ptrdiff_t>(begin + size));
+            begin += size;
+        }
+    }
+    auto cost = [&](const std::vector<Assignment>& batch) {
+        double c = 0.0;
+        for (const auto& a : batch) c += tasks[static_cast<std::size_t>(a.task)].cost;
+        return c;
+    };
+    std::stable_sort(batches.begin(), batches.end(),
+                     [&](const auto& x, const auto& y) { return cost(x) > cost(y); });
+    return batches;
+}
+
+void master(MPI_Comm comm, int size, const std::vector<std::vector<Assignment>>& batches, Progress& progress) {
     std::size_t next = 0;
     int running = size - 1;
+    std::vector<Report> reports;
     while (running > 0) {
         int ready = 0;
         MPI_Status status;
@@ -187,34 +248,47 @@ void master(MPI_Comm comm, int size, const std::vector<Assignment>& todo, Progre
             std::this_thread::sleep_for(std::chrono::milliseconds(1));
             continue;
         }
-        Report report;
-        MPI_Recv(&report, sizeof report, MPI_BYTE, status.MPI_SOURCE, kTagReport, comm, MPI_STATUS_IGNORE);
-        if (report.task >= 0) progress.record(report);
-        if (report.stopping) {  // the worker has left; it waits for nothing
+        int bytes = 0;
+        MPI_Get_count(&status, MPI_BYTE, &bytes);
+        reports.resize(static_cast<std::size_t>(bytes) / sizeof(Report));
+        MPI_Recv(reports.data(), bytes, MPI_BYTE, status.MPI_SOURCE, kTagReport, comm, MPI_STATUS_IGNORE);
+        bool stopping = false;
+        for (const auto& report : reports) {
+            if (report.task >= 0) progress.record(report);
+            stopping = stopping || report.stopping;
+        }
+        if (stopping) {  // the worker has left; it waits for nothing
             --running;
             continue;
         }
-        Assignment assignment;
-        if (next < todo.size() && !g_stop.load()) {
-            assignment = todo[next++];
+        static const std::vector<Assignment> none;
+        const std::vector<Assignment>* handout = &none;
+        if (next < batches.size() && !g_stop.load()) {
+            handout = &batches[next++];
         } else {
             --running;
         }
-        MPI_Send(&assignment, 2, MPI_INT64_T, status.MPI_SOURCE, kTagTask, comm);
+        MPI_Send(handout->data(), static_cast<int>(2 * handout->size()), MPI_INT64_T, status.MPI_SOURCE, kTagTask, comm);
     }
 }
 
 void worker(MPI_Comm comm, const SweepGrid& grid, const std::vector<Task>& tasks, io::ResultFile& file,
             io::JournalWriter& journal) {
-    Report report;
+    std::vector<Report> reports(1);  // the first request: no task
+    std::vector<Assignment> batch;
     while (true) {
-        report.stopping = g_stop.load() ? 1 : 0;
-        MPI_Send(&report, sizeof report, MPI_BYTE, 0, kTagReport, comm);
-        if (report.stopping) return;
-        Assignment assignment;
-        MPI_Recv(&assignment, 2, MPI_INT64_T, 0, kTagTask, comm, MPI_STATUS_IGNORE);
-        if (assignment.task < 0) return;
-        report = compute_and_write(grid, tasks, assignment, file, journal);
+        const int stopping = g_stop.load() ? 1 : 0;
+        for (auto& report : reports) report.stopping = stopping;
+        MPI_Send(reports.data(), static_cast<int>(reports.size() * sizeof(Report)), MPI_BYTE, 0, kTagReport, comm);
+        if (stopping) return;
+        MPI_Status status;
+        MPI_Probe(0, kTagTask, comm, &status);
+        int count = 0;
+        MPI_Get_count(&status, MPI_INT64_T, &count);
+        batch.resize(static_cast<std::size_t>(count) / 2);
+        MPI_Recv(batch.data(), count, MPI_INT64_T, 0, kTagTask, comm, MPI_STATUS_IGNORE);
+        if (batch.empty()) return;
+        reports = compute_and_write(grid, tasks, batch, file, journal);
     }
 }
 
@@ -308,9 +382,11 @@ bool share_setup(MPI_Comm comm, const config::Config* on_root, config::Config& c
     broadcast_string(comm, ini);
     config = rank == 0 ? *on_root : config::parse_ini_text(ini);
     broadcast_string(comm, options.output);
-    int flags[7] = {options.overwrite, options.quiet, options.resume, options.retry_failed,
-                    static_cast<int>(options.plan), static_cast<int>(options.shard), static_cast<int>(options.shards)};
-    MPI_Bcast(flags, 7, MPI_INT, 0, comm);
+    int flags[8] = {options.overwrite, options.quiet, options.resume, options.retry_failed,
+                    static_cast<int>(options.plan), static_cast<int>(options.shard), static_cast<int>(options.shards),
+                    static_cast<int>(options.batch)};
+    MPI_Bcast(flags, 8, MPI_INT, 0, comm);
+    options.batch = static_cast<std::size_t>(flags[7]);
     options.shard = static_cast<std::uint32_t>(flags[5]);
     options.shards = static_cast<std::uint32_t>(flags[6]);
     options.overwrite = flags[0] != 0;
@@ -454,15 +530,16 @@ SweepSummary run_sweep(MPI_Comm comm, const config::Config& config, const SweepO
         todo = tasks_to_do(grid, options.plan == OutputPlan::create ? nullptr : &file, options);
     }
     Progress progress(grid, tasks, todo.size(), options);
+    const auto batches = form_batches(grid, todo, options.batch);
     if (size == 1) {
-        for (const auto& assignment : todo) {
+        for (const auto& batch : batches) {
             if (g_stop.load()) break;
-            const auto report = compute_and_write(grid, tasks, assignment, file, journal_writer);
-            progress.record(report);
-            if (report.status == kAbandoned) break;
+            const auto reports = compute_and_write(grid, tasks, batch, file, journal_writer);
+            for (const auto& report : reports) progress.record(report);
+            if (reports.front().status == kAbandoned) break;
         }
     } else if (rank == 0) {
-        master(comm, size, todo, progress);
+        master(comm, size, batches, progress);
     } else {
         worker(comm, grid, tasks, file, journal_writer);
     }

@@ -30,6 +30,9 @@ struct SweepOptions {
     // This run computes shard `shard` of `shards` (1-based): the tasks at positions shard - 1,
     // shard - 1 + shards, ... of the largest-first schedule, so every shard gets a like share.
     std::uint32_t shard = 1, shards = 1;
+    // At most this many sgd units of one dim and replicate go to a worker together and run in
+    // lockstep, sharing every sample (1: each alone). Results do not depend on it.
+    std::size_t batch = 16;
     OutputPlan plan = OutputPlan::create;
     std::ostream* log = nullptr;  // progress (rank 0 only); nullptr for none
 };

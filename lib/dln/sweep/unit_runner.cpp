@@ -73,11 +73,12 @@ constexpr model::Observable always_finite[] = {model::risk,      model::excess, 
 
 }  // namespace
 
-io::UnitRecord compute_unit(const SweepGrid& grid, const WorkUnit& unit, const std::string& method,
-                            const std::atomic<bool>* cancel) {
-    const auto start = std::chrono::steady_clock::now();
-    inject_failure(unit, method);
-    const auto trajectory = compute_trajectory(grid, unit, method, cancel);
+namespace {
+
+// The record of a computed trajectory; a run that did not diverge yet has a non-finite observable
+// that must be finite is an error (thrown), not a result.
+io::UnitRecord make_record(const SweepGrid& grid, const WorkUnit& unit, const sim::Trajectory& trajectory,
+                           double seconds) {
     if (!trajectory.diverged) {
         const auto times = sim::snapshot_times(grid.run_spec());
         for (std::size_t j = 0; j < trajectory.snapshots.size(); ++j) {
@@ -89,7 +90,6 @@ io::UnitRecord compute_unit(const SweepGrid& grid, const WorkUnit& unit, const s
             }
         }
     }
-
     io::UnitRecord record;
     record.index = unit.index;
     record.status = trajectory.diverged ? io::UnitStatus::diverged : io::UnitStatus::done;
@@ -101,8 +101,66 @@ io::UnitRecord compute_unit(const SweepGrid& grid, const WorkUnit& unit, const s
             record.values[k * n_time + j] = trajectory.snapshots[j][k];
         }
     }
-    record.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    record.wall_seconds = seconds;
     return record;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+io::UnitRecord failed_record(const SweepGrid& grid, const WorkUnit& unit, const std::string& message) {
+    io::UnitRecord record;
+    record.index = unit.index;
+    record.status = io::UnitStatus::failed;
+    record.values.assign(model::observable_count * grid.config().snapshots, std::nan(""));
+    record.diverged_at = std::nan("");
+    record.message = message;
+    return record;
+}
+
+io::UnitRecord compute_unit(const SweepGrid& grid, const WorkUnit& unit, const std::string& method,
+                            const std::atomic<bool>* cancel) {
+    const auto start = std::chrono::steady_clock::now();
+    inject_failure(unit, method);
+    const auto trajectory = compute_trajectory(grid, unit, method, cancel);
+    return make_record(grid, unit, trajectory, seconds_since(start));
+}
+
+std::vector<io::UnitRecord> compute_sgd_batch(const SweepGrid& grid, std::span<const WorkUnit* const> units,
+                                              const std::atomic<bool>* cancel) {
+    const auto start = std::chrono::steady_clock::now();
+    std::vector<io::UnitRecord> records(units.size());
+    std::vector<std::size_t> members;  // those that are computed: all but injected failures
+    std::vector<sim::PointSpec> points;
+    for (std::size_t i = 0; i < units.size(); ++i) {
+        try {
+            inject_failure(*units[i], "sgd");
+        } catch (const std::exception& e) {
+            records[i] = failed_record(grid, *units[i], e.what());
+            continue;
+        }
+        members.push_back(i);
+        points.push_back(grid.point(*units[i]));
+    }
+    if (points.empty()) return records;
+    auto run = grid.run_spec();
+    run.cancel = cancel;
+    const auto& first = *units[members.front()];
+    const auto trajectories = sim::simulate_sgd_batch(points, run, grid.config().seed, grid.replicate(first));
+    // The batch's time, shared evenly: its members were computed together.
+    const double share = seconds_since(start) / static_cast<double>(members.size());
+    for (std::size_t m = 0; m < members.size(); ++m) {
+        const auto& unit = *units[members[m]];
+        try {
+            records[members[m]] = make_record(grid, unit, trajectories[m], share);
+        } catch (const std::exception& e) {
+            records[members[m]] = failed_record(grid, unit, e.what());
+        }
+    }
+    return records;
 }
 
 }  // namespace dln::sweep
