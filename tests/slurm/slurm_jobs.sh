@@ -59,17 +59,19 @@ units=$(grep -c '^\[[0-9]*/[0-9]*\]' "dln-sweep-$job.log" || true)
     && pass "quick sweep: job $job $state in $(( $(date +%s) - t0 )) s, its log names all $units units" \
     || fail "quick sweep: job $job $state, $units units logged: $(tail -5 "dln-sweep-$job.log")"
 
-# 2. Longer than its time limit: about 50 s of work for two workers under a 1-minute limit whose
-#    SIGUSR1 comes 30 s before the end, so the job must stop and requeue at least once.
+# 2. Longer than its time limit: about 65 s of work for two workers (90 SDE units of 1.4 s; the
+#    SDE, because SGD's lockstep batches would make the sweep too quick to be interrupted) under
+#    a 1-minute limit whose SIGUSR1 comes 30-60 s before the end (slurmctld checks every 30 s),
+#    so the job must stop and requeue at least once.
 cat > long.ini <<'INI'
 [run]
 time = 6
 snapshots = 7
-seeds = 5
-methods = sgd
+seeds = 9
+methods = sde
 [sweep]
 lr = 0.5, 1
-dim = 4000
+dim = 8000
 alpha = 0.05, 0.1, 0.15, 0.2, 0.25
 INI
 t0=$(date +%s)

@@ -44,13 +44,14 @@ sim::RunSpec SweepGrid::run_spec() const {
 
 double SweepGrid::cost(const WorkUnit& unit, const std::string& method) const {
     // Seconds per coordinate per step on one core of the development machine (README
-    // "Benchmarks"); only the ratios matter for the schedule, the values for --dry-run.
-    constexpr double sgd_step = 21e-9, sde_step = 32e-9;
+    // "Benchmarks"): an upper bound for sgd, whose units run in lockstep batches that share the
+    // samples (about 0.5 ns per member). Only the ratios matter for the schedule.
+    constexpr double sgd_step = 1.7e-9, sde_step = 3.7e-9;
     if (method == "sgd") return sgd_step * unit.cost;
     if (method == "sde") return sde_step * unit.cost;
-    // Measured at the defaults (tests/bench): a PDE solve costs about what SGD does at d = 2000
-    // over the same T (0.43 s against 0.32 s for T = 4), and grows about linearly with the cells.
-    return sgd_step * 2000.0 * 2000.0 * config_.time * static_cast<double>(config_.pde_cells) / 240.0;
+    // Measured at the defaults (tests/bench, pde_defaults): about 0.1 s per unit of time at 240
+    // cells, growing about linearly with the cells; it does not depend on d.
+    return 0.1 * config_.time * static_cast<double>(config_.pde_cells) / 240.0;
 }
 
 std::string SweepGrid::describe(const WorkUnit& unit, const std::string& method) const {

@@ -44,6 +44,11 @@ void check_merge(const std::string& output, const std::vector<std::string>& inpu
         } catch (const std::invalid_argument& e) {
             throw config::ConfigError(e.what());
         }
+        if (summaries.back().version != summaries.front().version) {
+            throw config::ConfigError("'" + path + "' was written by dln " + summaries.back().version + ", '" +
+                                      inputs.front() + "' by dln " + summaries.front().version +
+                                      "; their results may differ");
+        }
         const auto keys = config::differing_keys(summaries.front().config, summaries.back().config);
         if (!keys.empty()) {
             std::string list;

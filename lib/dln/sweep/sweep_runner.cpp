@@ -24,6 +24,7 @@
 #include "dln/io/sweep_journal.hpp"
 #include "dln/sweep/sweep_grid.hpp"
 #include "dln/sweep/unit_runner.hpp"
+#include "dln/version.hpp"
 
 namespace dln::sweep {
 namespace {
@@ -472,6 +473,13 @@ OutputPlan plan_output(const config::Config& config, const SweepOptions& options
         try {
             const auto stored = io::summarize(options.output);
             refuse_other_config(stored.config, options.output);
+            // Another version may draw other random numbers (0.2.0 changed the stream): a file
+            // finished by this one would mix two streams.
+            if (stored.version != version) {
+                throw config::ConfigError("--resume", "'" + options.output + "' was written by dln " + stored.version +
+                                                          ", this is dln " + version +
+                                                          ", whose results may differ; start again with --force");
+            }
             if (stored.shard != shard_label(options)) {
                 throw config::ConfigError("--shard", "'" + options.output + "' holds " +
                                                          (stored.shard.empty() ? "a whole sweep" : "shard " + stored.shard) +
