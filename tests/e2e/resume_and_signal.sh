@@ -56,6 +56,15 @@ status=0
 "$DLN" sweep --config "$WORK/sweep.ini" --output "$WORK/mpi-usr1.h5" --resume --lr 0.5 2> "$WORK/err" > /dev/null || status=$?
 [ $status -eq 2 ] && grep -q 'sweep.lr' "$WORK/err" && cmp -s "$WORK/mpi-usr1.h5" "$WORK/before.h5" \
     && pass "other keys refused: $(cat "$WORK/err")" || fail "other keys: status $status, $(cat "$WORK/err")"
+# A file of another dln version (whose random stream may differ) is not resumed.
+cp "$WORK/mpi-usr1.h5" "$WORK/old.h5"
+/usr/bin/python3 -c 'import sys, h5py; h5py.File(sys.argv[1], "r+").attrs["version"] = "0.1.0"' "$WORK/old.h5"
+cp "$WORK/old.h5" "$WORK/old-before.h5"
+status=0
+"$DLN" sweep --config "$WORK/sweep.ini" --output "$WORK/old.h5" --resume 2> "$WORK/err" > /dev/null || status=$?
+[ $status -eq 2 ] && grep -q 'written by dln 0.1.0' "$WORK/err" && cmp -s "$WORK/old.h5" "$WORK/old-before.h5" \
+    && pass "another version refused: $(cat "$WORK/err")" || fail "another version: status $status, $(cat "$WORK/err")"
+
 # Failure isolation: DLN_FAIL_UNIT makes one unit throw (the same unit whatever the ranks).
 failing=sgd:7
 out="$WORK/failing.h5"
