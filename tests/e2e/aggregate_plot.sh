@@ -11,8 +11,8 @@ csv_field() { awk -F, -v m="$2" -v l="$3" -v d="$4" -v a="$5" -v f="$6" '$1==m &
 # ---- the quick sweep, aggregated and plotted ----------------------------------------------------
 "$MPIEXEC" -n 3 "$DLN" sweep -q --config "$SRC/sweeps/quick.ini" --output "$WORK/quick.h5" > "$WORK/sweep.log" \
     && pass "quick sweep: $(tail -1 "$WORK/sweep.log")" || fail "quick sweep: $(cat "$WORK/sweep.log")"
-"$DLN" aggregate --help | grep -q -- '--epsilon' && pass "aggregate --help" || fail "aggregate --help"
-"$DLN" plot --help | grep -q -- '--pdf' && pass "plot --help" || fail "plot --help"
+grep -q -- '--epsilon' <<< "$("$DLN" aggregate --help)" && pass "aggregate --help" || fail "aggregate --help"
+grep -q -- '--pdf' <<< "$("$DLN" plot --help)" && pass "plot --help" || fail "plot --help"
 "$DLN" aggregate "$WORK/quick.h5" --out "$WORK/quick" > "$WORK/aggregate.log" \
     && pass "aggregate: $(tr '\n' ' ' < "$WORK/aggregate.log")" || fail "aggregate: $(cat "$WORK/aggregate.log")"
 csv="$WORK/quick/phase.csv"

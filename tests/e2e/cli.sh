@@ -2,9 +2,11 @@
 source "$(dirname "$0")/common.sh"
 
 "$DLN" --version | grep -Eq '^dln [0-9]+\.[0-9]+\.[0-9]+$' && pass "--version" || fail "--version"
-"$DLN" --help | grep -q 'sweep' && pass "--help lists the commands" || fail "--help"
-"$DLN" run --help | grep -q 'data.sparsity' && pass "run --help lists the keys" || fail "run --help"
-"$DLN" sweep --help | grep -q -- '--output' && pass "sweep --help" || fail "sweep --help"
+# The output is captured first: grep -q stops reading at its first match, and under pipefail
+# the writer's SIGPIPE would fail the check.
+grep -q 'sweep' <<< "$("$DLN" --help)" && pass "--help lists the commands" || fail "--help"
+grep -q 'data.sparsity' <<< "$("$DLN" run --help)" && pass "run --help lists the keys" || fail "run --help"
+grep -q -- '--output' <<< "$("$DLN" sweep --help)" && pass "sweep --help" || fail "sweep --help"
 
 "$DLN" run > "$WORK/default.csv"
 header=$(head -1 "$WORK/default.csv")
