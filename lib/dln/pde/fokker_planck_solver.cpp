@@ -42,6 +42,7 @@ struct FokkerPlanckSolver::Impl {
     bool diverged = false;
     double diverged_at = std::numeric_limits<double>::quiet_NaN();
     std::vector<double> flux;  // scratch, cells - 1 interior faces
+    std::vector<double> drift_c, error_c;  // scratch, [class][cell]: drift increments and w - c at the centres
 
     // The per-class coefficients of THEORY.md §3 at the class's state and the risk R. The frame
     // follows the class's own moments, computed from g: m' = E b(x), v' = 2 Cov(x, b(x)) + 2D,
@@ -65,51 +66,85 @@ struct FokkerPlanckSolver::Impl {
         return -2.0 * c.rate * std::cosh(c.m + half) * (half == 0.0 ? 0.0 : std::sinh(half) / c.s);
     }
 
-    Coefficients coefficients(const CoordinateClass& cls, const double* block, double risk) const {
-        Coefficients c{};
+    // At points xi of a class's grid, with one exp and one expm1 per point: the drift increments
+    // phi = (b(m + s xi) - b(m))/s = -2A cosh(m + s xi/2) sinh(s xi/2)/s and, if error is given,
+    // the predictor's error w(m + s xi) - c. sinh(s xi/2) comes from expm1, so nothing cancels
+    // when the class is narrow; exp(m + s xi) = exp(m + s xi/2) (1 + expm1(s xi/2)).
+    void drift_points(const Coefficients& c, const CoordinateClass& cls, const double* xi, std::size_t n, double* phi,
+                      double* error) const {
+        if (linear) {
+            for (std::size_t j = 0; j < n; ++j) {
+                phi[j] = -c.rate * xi[j];
+                if (error != nullptr) error[j] = c.m + c.s * xi[j] - cls.target;
+            }
+            return;
+        }
+        const double scale = -c.rate / c.s, amplitude = 2.0 * kappa * c.q;
+        for (std::size_t j = 0; j < n; ++j) {
+            const double half = 0.5 * c.s * xi[j];
+            const double e = std::exp(c.m + half), em = std::expm1(half);
+            const double sinh_half = em * (2.0 + em) / (2.0 * (1.0 + em));
+            phi[j] = scale * (e + 1.0 / e) * sinh_half;  // -2A cosh(m + half) sinh(half) / s
+            if (error != nullptr) {
+                const double y = e * (1.0 + em);          // exp(m + s xi)
+                error[j] = amplitude * 0.5 * (y - 1.0 / y) - cls.target;
+            }
+        }
+    }
+
+    // The frame's part of the coefficients (everything but the moments of g).
+    void frame(const CoordinateClass& cls, const double* block, double risk, Coefficients& c, double& d,
+               double& drift_at_m) const {
         c.m = block[cells];
         c.v = std::exp(block[cells + 1]);
         c.s = std::exp(0.5 * block[cells + 1]);
         c.q = std::exp(block[cells + 2]);
-        double d, drift_at_m;
         if (linear) {
-            // dw = -g lambda (w - c) dt + g sqrt(2 R lambda) dB
             c.rate = lr * cls.lambda;
             d = lr * lr * cls.lambda * risk;
             drift_at_m = -c.rate * (c.m - cls.target);
             c.lq_dot = 0.0;
         } else {
-            // dl = -4 k g lambda (2 k Q sinh l - c) dt + 4 k g sqrt(2 R lambda) dB
             c.rate = 8.0 * kappa * kappa * lr * cls.lambda * c.q;
             d = 16.0 * kappa * kappa * lr * lr * cls.lambda * risk;
             drift_at_m = -c.rate * std::sinh(c.m) + 4.0 * kappa * lr * cls.lambda * cls.target;
             c.lq_dot = -8.0 * kappa * kappa * lr * lr * cls.lambda * risk;
         }
-        // Moments of g in xi and of the drift increments (b(x_j) - b(m))/s.
+    }
+
+    // The moments' part of the coefficients, from g and the drift increments phi at the centres.
+    void moments(const double* g, const double* phi, double d, double drift_at_m, Coefficients& c) const {
         double mass = 0.0, xi_mean = 0.0, step_mean = 0.0;
         for (std::size_t j = 0; j < cells; ++j) {
-            mass += block[j];
-            xi_mean += block[j] * centre[j];
-            step_mean += block[j] * drift_step(c, centre[j]);
+            mass += g[j];
+            xi_mean += g[j] * centre[j];
+            step_mean += g[j] * phi[j];
         }
         xi_mean /= mass;
         step_mean /= mass;
         double covariance = 0.0, xi_variance = 0.0;
         for (std::size_t j = 0; j < cells; ++j) {
-            covariance += block[j] * (centre[j] - xi_mean) * (drift_step(c, centre[j]) - step_mean);
-            xi_variance += block[j] * (centre[j] - xi_mean) * (centre[j] - xi_mean);
+            covariance += g[j] * (centre[j] - xi_mean) * (phi[j] - step_mean);
+            xi_variance += g[j] * (centre[j] - xi_mean) * (centre[j] - xi_mean);
         }
         covariance /= mass;
         xi_variance /= mass;
         c.mean_shift = step_mean;
         c.stiffness = -covariance / xi_variance;
         c.m_dot = drift_at_m + c.s * step_mean;
-        // Var(x) = v Var(xi) and Cov(x, b) = v Cov(xi, step): letting log v follow log Var(x),
-        // (log Var x)' = (2 Cov(x, b) + 2D) / Var(x), keeps Var(xi) constant. (Following Var(x)/v
-        // instead would feed back: a g wider than its frame would make the frame shrink faster.)
         c.lv_dot = (2.0 * covariance + 2.0 * d / c.v) / xi_variance;
         c.diffusion = d / c.v;
         c.xi_variance = xi_variance;
+    }
+
+    // All coefficients of class k at the risk R (uses the centres' scratch of class k).
+    Coefficients coefficients(std::size_t k, const double* block, double risk) {
+        Coefficients c{};
+        double d, drift_at_m;
+        frame(classes[k], block, risk, c, d, drift_at_m);
+        double* phi = drift_c.data() + k * cells;
+        drift_points(c, classes[k], centre.data(), cells, phi, nullptr);
+        moments(block, phi, d, drift_at_m, c);
         return c;
     }
 
@@ -135,28 +170,40 @@ struct FokkerPlanckSolver::Impl {
         return 0.5 * sum + 0.5 * noise * noise;
     }
 
-    // Fluxes of one class at its coefficients: J_{j+1/2} = (D/h) [B(-P) g_j - B(P) g_{j+1}],
-    // P = V h / D; zero at the two ends.
-    void fluxes(const Coefficients& c, const double* g) {
-        for (std::size_t j = 0; j + 1 < cells; ++j) {
-            const double v = velocity(c, face[j]);
-            if (c.diffusion < 1e-300) {  // no diffusion (R = 0): pure upwind
-                flux[j] = v > 0.0 ? v * g[j] : v * g[j + 1];
-            } else {
-                const double p = v * h / c.diffusion;
-                flux[j] = c.diffusion / h * (bernoulli(-p) * g[j] - bernoulli(p) * g[j + 1]);
-            }
-        }
-    }
-
-    // f(y) of y' = f(y).
+    // f(y) of y' = f(y). The centres' drift increments and errors are computed once per class
+    // and shared by R, the moments and (at the faces) the fluxes.
     void rhs(const double* y, double* f) {
-        const double r = risk(y);
-        for (std::size_t k = 0; k < classes.size(); ++k) {
+        const std::size_t n = classes.size();
+        double r = 0.0;
+        Coefficients c{};
+        double d, drift_at_m;
+        for (std::size_t k = 0; k < n; ++k) {
+            const double* block = y + k * stride;
+            frame(classes[k], block, 0.0, c, d, drift_at_m);
+            double* phi = drift_c.data() + k * cells;
+            double* error = error_c.data() + k * cells;
+            drift_points(c, classes[k], centre.data(), cells, phi, error);
+            double acc = 0.0;
+            for (std::size_t j = 0; j < cells; ++j) acc += block[j] * error[j] * error[j];
+            r += classes[k].weight * classes[k].lambda * acc * h;
+        }
+        r = 0.5 * r + 0.5 * noise * noise;
+        for (std::size_t k = 0; k < n; ++k) {
             const double* block = y + k * stride;
             double* out = f + k * stride;
-            const auto c = coefficients(classes[k], block, r);
-            fluxes(c, block);
+            frame(classes[k], block, r, c, d, drift_at_m);
+            moments(block, drift_c.data() + k * cells, d, drift_at_m, c);
+            drift_points(c, classes[k], face.data(), cells - 1, flux.data(), nullptr);  // phi at the faces
+            for (std::size_t j = 0; j + 1 < cells; ++j) {
+                const double v = flux[j] - c.mean_shift - 0.5 * c.lv_dot * face[j];
+                if (c.diffusion < 1e-300) {  // no diffusion (R = 0): pure upwind
+                    flux[j] = v > 0.0 ? v * block[j] : v * block[j + 1];
+                } else {
+                    // J = (D/h) [B(-P) g_j - B(P) g_{j+1}], with B(-P) = B(P) + P.
+                    const double p = v * h / c.diffusion, b = bernoulli(p);
+                    flux[j] = c.diffusion / h * ((b + p) * block[j] - b * block[j + 1]);
+                }
+            }
             for (std::size_t j = 0; j < cells; ++j) {
                 const double right = j + 1 < cells ? flux[j] : 0.0;
                 const double left = j > 0 ? flux[j - 1] : 0.0;
@@ -177,7 +224,7 @@ struct FokkerPlanckSolver::Impl {
         const double r = risk(y);
         for (std::size_t k = 0; k < classes.size(); ++k) {
             const double* block = y + k * stride;
-            const auto c = coefficients(classes[k], block, r);
+            const auto c = coefficients(k, block, r);
             const PetscInt base = static_cast<PetscInt>(k * stride);
             for (std::size_t j = 0; j < cells; ++j) {
                 // d f_j / d g: from J_{j+1/2} (to the right) and J_{j-1/2} (to the left).
@@ -388,6 +435,8 @@ FokkerPlanckSolver::FokkerPlanckSolver(model::Parametrization param, double lr, 
     for (std::size_t j = 0; j < s.cells; ++j) s.centre.push_back(-s.half_width + (static_cast<double>(j) + 0.5) * s.h);
     for (std::size_t j = 0; j + 1 < s.cells; ++j) s.face.push_back(-s.half_width + static_cast<double>(j + 1) * s.h);
     s.flux.assign(s.cells, 0.0);
+    s.drift_c.assign(s.classes.size() * s.cells, 0.0);
+    s.error_c.assign(s.classes.size() * s.cells, 0.0);
     s.stride = s.cells + 3;
     s.rtol = spec.rtol;
     s.atol = spec.atol;
