@@ -11,9 +11,11 @@
 // Unknowns per class: g_k on N cells (finite volumes, Scharfetter-Gummel fluxes, zero flux at
 // +-L: mass is conserved to rounding and g stays non-negative), m_k, log v_k, log Q_k. R is a
 // function of the state, so the coupling is implicit. Default integrator: adaptive ARKIMEX 4
-// (L-stable ESDIRK; there is no explicit part) with a
-// Jacobian-free Newton-Krylov solve preconditioned by the per-class tridiagonal part; every TS,
-// SNES, KSP option can be changed through PETSC_OPTIONS (TSSetFromOptions).
+// (L-stable ESDIRK; there is no explicit part) with Newton on the analytic Jacobian, solved
+// directly: the Jacobian is dense within a class and across classes only through 2K + 1 scalars
+// (each class's mean drift increment and (log v)', and R), so it is assembled as a sparse
+// bordered system with those scalars as extra unknowns and factored by LU. Every TS, SNES, KSP
+// option can be changed through PETSC_OPTIONS (TSSetFromOptions).
 #pragma once
 
 #include <cstddef>
