@@ -22,6 +22,19 @@ inline double bernoulli(double x) {
     return x / std::expm1(x);
 }
 
+// exp(x) and sinh(x), the latter without cancellation near 0 (expm1) and without dividing by
+// 1 + expm1(x), which is 0 in floating point below x = -37.
+inline void exp_sinh(double x, double& e, double& sh) {
+    if (std::abs(x) < 0.5) {
+        const double em = std::expm1(x);
+        e = 1.0 + em;
+        sh = em * (2.0 + em) / (2.0 * e);
+    } else {
+        e = std::exp(x);
+        sh = 0.5 * (e - 1.0 / e);
+    }
+}
+
 // B'(x) = B(1 - B)/x - B, and its series where 1 - B cancels.
 inline double bernoulli_slope(double x, double b) {
     if (std::abs(x) < 1e-3) return -0.5 + x / 6.0 - x * x * x / 180.0;
@@ -88,10 +101,10 @@ struct FokkerPlanckSolver::Impl {
         double drift_at_m;             // b(m)
     };
 
-    // At points xi of a class's grid, with one exp and one expm1 per point: the drift increments
+    // At points xi of a class's grid, with two exponentials per point: the drift increments
     // phi = (b(m + s xi) - b(m))/s = -2A cosh(m + s xi/2) sinh(s xi/2)/s and, if error is given,
-    // the predictor's error w(m + s xi) - c. sinh(s xi/2) comes from expm1, so nothing cancels
-    // when the class is narrow; exp(m + s xi) = exp(m + s xi/2) (1 + expm1(s xi/2)).
+    // the predictor's error w(m + s xi) - c. sinh(s xi/2) comes from expm1 near 0, so nothing
+    // cancels when the class is narrow; exp(m + s xi) = exp(m + s xi/2) exp(s xi/2).
     void drift_points(const Coefficients& c, const CoordinateClass& cls, const double* xi, std::size_t n, double* phi,
                       double* error) const {
         if (linear) {
@@ -104,11 +117,12 @@ struct FokkerPlanckSolver::Impl {
         const double scale = -c.rate / c.s, amplitude = 2.0 * kappa * c.q;
         for (std::size_t j = 0; j < n; ++j) {
             const double half = 0.5 * c.s * xi[j];
-            const double e = std::exp(c.m + half), em = std::expm1(half);
-            const double sinh_half = em * (2.0 + em) / (2.0 * (1.0 + em));
+            double exp_half, sinh_half;
+            exp_sinh(half, exp_half, sinh_half);
+            const double e = std::exp(c.m + half);
             phi[j] = scale * (e + 1.0 / e) * sinh_half;  // -2A cosh(m + half) sinh(half) / s
             if (error != nullptr) {
-                const double y = e * (1.0 + em);          // exp(m + s xi)
+                const double y = e * exp_half;            // exp(m + s xi)
                 error[j] = amplitude * 0.5 * (y - 1.0 / y) - cls.target;
             }
         }
@@ -133,9 +147,10 @@ struct FokkerPlanckSolver::Impl {
         const double scale = -c.rate / c.s, amplitude = 2.0 * kappa * c.q;
         for (std::size_t j = 0; j < n; ++j) {
             const double half = 0.5 * c.s * xi[j];
-            const double e = std::exp(c.m + half), em = std::expm1(half);
-            const double sinh_half = em * (2.0 + em) / (2.0 * (1.0 + em));
-            const double y = e * (1.0 + em);  // exp(m + s xi)
+            double exp_half, sinh_half;
+            exp_sinh(half, exp_half, sinh_half);
+            const double e = std::exp(c.m + half);
+            const double y = e * exp_half;  // exp(m + s xi)
             const double cosh_x = 0.5 * (y + 1.0 / y);
             phi[j] = scale * (e + 1.0 / e) * sinh_half;
             phi_m[j] = scale * (e - 1.0 / e) * sinh_half;
