@@ -76,6 +76,20 @@ struct FokkerPlanckSolver::Impl {
     bool symbolic = false;
     double jacobian_time = 0.0, jacobian_shift = 0.0;  // where the current factorisation was made
     double newton_tolerance = 1e-2;                    // in the TS error norm
+    // The fallback. Where the balance has collapsed (lr = 8) the classes' tails reach sinh(200)
+    // and the Jacobian's entries 1e100: the LU's border (the Schur complement of the scalars)
+    // is then formed with catastrophic cancellation, and Newton diverges even for tiny steps.
+    // The first time a Newton solve fails, the run switches for good to the solver used before
+    // the analytic Jacobian: GMRES on a finite-difference operator at the current iterate,
+    // preconditioned by each class's tridiagonal flux part and the frame's diagonal.
+    KSP ksp = nullptr;
+    bool robust = false;
+    bool refresh = false;          // re-assemble at the next Newton iterate, whatever the step
+    int failures_in_a_row = 0;     // failed Newton solves since the last accepted step
+    double previous_update = -1.0; // the last Newton update's norm (the chord's contraction)
+    double shift_now = 0.0;
+    Vec fd_base = nullptr, fd_f = nullptr, fd_y = nullptr, fd_fy = nullptr;
+    std::vector<double> tri_lower, tri_diag, tri_upper;  // [class][row], the fallback's preconditioner
     double weight_atol = 0.0, weight_rtol = 0.0;       // that norm's tolerances (after the options)
     std::vector<double> phi_m_c, phi_lv_c, slope_c;  // scratch, [class][cell]
     std::vector<double> phi_f, phi_m_f, phi_lv_f;    // scratch, one class's faces
@@ -323,6 +337,10 @@ struct FokkerPlanckSolver::Impl {
 
     PetscErrorCode destroy_bordered() {
         PetscFunctionBeginUser;
+        PetscCall(VecDestroy(&fd_base));
+        PetscCall(VecDestroy(&fd_f));
+        PetscCall(VecDestroy(&fd_y));
+        PetscCall(VecDestroy(&fd_fy));
         PetscCall(MatDestroy(&factor));
         PetscCall(MatDestroy(&bordered));
         PetscCall(VecDestroy(&wide_in));
@@ -553,6 +571,10 @@ struct FokkerPlanckSolver::Impl {
     // x -> (shift I - J)^(-1) x through the factored bordered system.
     PetscErrorCode apply_inverse(Vec x, Vec out) {
         PetscFunctionBeginUser;
+        if (robust) {
+            PetscCall(apply_tridiagonal(x, out));
+            PetscFunctionReturn(0);
+        }
         const PetscInt n = static_cast<PetscInt>(classes.size() * stride);
         const PetscScalar* in;
         PetscScalar *wide, *result;
@@ -571,10 +593,126 @@ struct FokkerPlanckSolver::Impl {
         PetscFunctionReturn(0);
     }
 
+    // The fallback's preconditioner at y: per class, the tridiagonal part of shift I - df/dg
+    // at fixed coefficients, and the frame's own relaxation rates.
+    void assemble_tridiagonal(const double* y, double shift) {
+        const std::size_t n = classes.size();
+        tri_lower.assign(n * stride, 0.0);
+        tri_diag.assign(n * stride, 0.0);
+        tri_upper.assign(n * stride, 0.0);
+        const double r = risk(y);
+        Coefficients c{};
+        double d, drift_at_m;
+        for (std::size_t k = 0; k < n; ++k) {
+            const double* g = y + k * stride;
+            frame(classes[k], g, r, c, d, drift_at_m);
+            double* phi = drift_c.data() + k * cells;
+            drift_points(c, classes[k], centre.data(), cells, phi, nullptr);
+            moments(g, phi, d, drift_at_m, c);
+            drift_points(c, classes[k], face.data(), cells - 1, flux.data(), nullptr);
+            const std::size_t o = k * stride;
+            for (std::size_t f = 0; f + 1 < cells; ++f) {  // face f between cells f and f + 1
+                const double v = flux[f] - c.mean_shift - 0.5 * c.lv_dot * face[f];
+                double minus, plus;  // J = minus g_f - plus g_{f+1}
+                if (c.diffusion < 1e-300) {
+                    minus = std::max(v, 0.0);
+                    plus = -std::min(v, 0.0);
+                } else {
+                    const double p = v * h / c.diffusion, b = bernoulli(p);
+                    minus = c.diffusion / h * (b + p);
+                    plus = c.diffusion / h * b;
+                }
+                tri_diag[o + f] += minus / h;
+                tri_upper[o + f] = -plus / h;
+                tri_diag[o + f + 1] += plus / h;
+                tri_lower[o + f + 1] = -minus / h;
+            }
+            for (std::size_t j = 0; j < cells; ++j) tri_diag[o + j] += shift;
+            tri_diag[o + cells] = shift + c.stiffness;
+            tri_diag[o + cells + 1] = shift + 2.0 * c.diffusion / c.xi_variance;
+            tri_diag[o + cells + 2] = shift;
+        }
+    }
+
+    // Solves with assemble_tridiagonal's matrix (Thomas: the flux part is a column diagonally
+    // dominant M-matrix, so no pivoting).
+    PetscErrorCode apply_tridiagonal(Vec x, Vec out) {
+        PetscFunctionBeginUser;
+        const PetscScalar* b;
+        PetscScalar* u;
+        PetscCall(VecGetArrayRead(x, &b));
+        PetscCall(VecGetArray(out, &u));
+        std::vector<double>& c = flux;  // scratch for the modified upper diagonal
+        for (std::size_t k = 0; k < classes.size(); ++k) {
+            const std::size_t o = k * stride;
+            double denominator = tri_diag[o];
+            c[0] = tri_upper[o] / denominator;
+            u[o] = b[o] / denominator;
+            for (std::size_t j = 1; j < cells; ++j) {
+                denominator = tri_diag[o + j] - tri_lower[o + j] * c[j - 1];
+                c[j] = tri_upper[o + j] / denominator;
+                u[o + j] = (b[o + j] - tri_lower[o + j] * u[o + j - 1]) / denominator;
+            }
+            for (std::size_t j = cells - 1; j-- > 0;) u[o + j] -= c[j] * u[o + j + 1];
+            for (std::size_t i = cells; i < stride; ++i) u[o + i] = b[o + i] / tri_diag[o + i];
+        }
+        PetscCall(VecRestoreArray(out, &u));
+        PetscCall(VecRestoreArrayRead(x, &b));
+        PetscFunctionReturn(0);
+    }
+
+    // The fallback's base point: the Newton iterate u and f(u).
+    PetscErrorCode set_difference_base(Vec u) {
+        PetscFunctionBeginUser;
+        if (fd_base == nullptr) {
+            PetscCall(VecDuplicate(u, &fd_base));
+            PetscCall(VecDuplicate(u, &fd_f));
+            PetscCall(VecDuplicate(u, &fd_y));
+            PetscCall(VecDuplicate(u, &fd_fy));
+        }
+        PetscCall(VecCopy(u, fd_base));
+        const PetscScalar* y;
+        PetscScalar* f;
+        PetscCall(VecGetArrayRead(fd_base, &y));
+        PetscCall(VecGetArray(fd_f, &f));
+        rhs(y, f);
+        PetscCall(VecRestoreArray(fd_f, &f));
+        PetscCall(VecRestoreArrayRead(fd_base, &y));
+        PetscFunctionReturn(0);
+    }
+
+    // x -> (shift I - J) x by a forward difference of f at the base point (PETSc's "wp" step).
+    PetscErrorCode apply_difference(Vec x, Vec out) {
+        PetscFunctionBeginUser;
+        PetscReal unorm, xnorm;
+        PetscCall(VecNorm(fd_base, NORM_2, &unorm));
+        PetscCall(VecNorm(x, NORM_2, &xnorm));
+        if (xnorm == 0.0) {
+            PetscCall(VecSet(out, 0.0));
+            PetscFunctionReturn(0);
+        }
+        const double step = 1.490116119384765625e-8 * std::sqrt(1.0 + unorm) / xnorm;
+        PetscCall(VecWAXPY(fd_y, step, x, fd_base));
+        const PetscScalar* y;
+        PetscScalar* f;
+        PetscCall(VecGetArrayRead(fd_y, &y));
+        PetscCall(VecGetArray(fd_fy, &f));
+        rhs(y, f);
+        PetscCall(VecRestoreArray(fd_fy, &f));
+        PetscCall(VecRestoreArrayRead(fd_y, &y));
+        PetscCall(VecWAXPY(out, -1.0, fd_f, fd_fy));  // f(u + step x) - f(u)
+        PetscCall(VecAXPBY(out, shift_now, -1.0 / step, x));
+        PetscFunctionReturn(0);
+    }
+
     // x -> (shift I - J) x: eliminate dz from the bordered rows (the aux block I - dz/dz is the
     // identity except (log v)'_k's dependence on R, so dz follows in two sweeps).
     PetscErrorCode apply_operator(Vec x, Vec out) {
         PetscFunctionBeginUser;
+        if (robust) {
+            PetscCall(apply_difference(x, out));
+            PetscFunctionReturn(0);
+        }
         const auto n = static_cast<std::size_t>(classes.size() * stride);
         const PetscScalar* in;
         PetscScalar *wide, *result;
@@ -718,12 +856,28 @@ PetscErrorCode ifunction(TS, PetscReal, Vec u, Vec udot, Vec f, void* context) {
 // Newton iteration of every stage of a step has the same shift, and the LU at the step's first
 // iterate serves them all (a chord iteration: a few more residuals, far fewer factorisations).
 // A new shift (a rejected or shortened step, another integrator) gets a new Jacobian.
-PetscErrorCode ijacobian(TS ts, PetscReal, Vec u, Vec, PetscReal shift, Mat, Mat, void* context) {
+PetscErrorCode ijacobian(TS ts, PetscReal, Vec u, Vec, PetscReal shift, Mat a, Mat p, void* context) {
     PetscFunctionBeginUser;
     auto* impl = static_cast<FokkerPlanckSolver::Impl*>(context);
+    if (a != p) {  // -snes_mf_operator: the matrix-free operator only needs to learn its new base point
+        PetscCall(MatAssemblyBegin(a, MAT_FINAL_ASSEMBLY));
+        PetscCall(MatAssemblyEnd(a, MAT_FINAL_ASSEMBLY));
+    }
+    impl->shift_now = shift;
+    if (impl->robust) {  // the fallback: a new base point and preconditioner every iteration
+        PetscCall(impl->set_difference_base(u));
+        const PetscScalar* y;
+        PetscCall(VecGetArrayRead(u, &y));
+        impl->assemble_tridiagonal(y, shift);
+        PetscCall(VecRestoreArrayRead(u, &y));
+        PetscFunctionReturn(0);
+    }
     PetscReal step_start;
     PetscCall(TSGetTime(ts, &step_start));
-    if (impl->symbolic && step_start == impl->jacobian_time && shift == impl->jacobian_shift) PetscFunctionReturn(0);
+    if (impl->symbolic && !impl->refresh && step_start == impl->jacobian_time && shift == impl->jacobian_shift) {
+        PetscFunctionReturn(0);
+    }
+    impl->refresh = false;
     impl->jacobian_time = step_start;
     impl->jacobian_shift = shift;
     const PetscScalar* y;
@@ -759,8 +913,17 @@ PetscErrorCode newton_converged(SNES snes, PetscInt it, PetscReal xnorm, PetscRe
                                 SNESConvergedReason* reason, void* context) {
     PetscFunctionBeginUser;
     PetscCall(SNESConvergedDefault(snes, it, xnorm, ynorm, fnorm, reason, nullptr));
-    if (*reason != SNES_CONVERGED_ITERATING || it == 0) PetscFunctionReturn(0);
     auto* impl = static_cast<FokkerPlanckSolver::Impl*>(context);
+    if (*reason < 0) {  // the TS retries the step shorter, with a fresh Jacobian
+        impl->refresh = true;
+        if (++impl->failures_in_a_row >= 3 && !impl->robust) {  // and from the third time on with the fallback
+            impl->robust = true;
+            PetscCall(KSPSetType(impl->ksp, KSPGMRES));
+        }
+        PetscFunctionReturn(0);
+    }
+    if (it == 0) impl->previous_update = -1.0;
+    if (*reason != SNES_CONVERGED_ITERATING || it == 0) PetscFunctionReturn(0);
     Vec x, dx;
     PetscCall(SNESGetSolution(snes, &x));
     PetscCall(SNESGetSolutionUpdate(snes, &dx));
@@ -776,7 +939,13 @@ PetscErrorCode newton_converged(SNES snes, PetscInt it, PetscReal xnorm, PetscRe
     }
     PetscCall(VecRestoreArrayRead(dx, &dy));
     PetscCall(VecRestoreArrayRead(x, &y));
-    if (std::sqrt(sum / static_cast<double>(n)) < impl->newton_tolerance) *reason = SNES_CONVERGED_SNORM_RELATIVE;
+    const double update = std::sqrt(sum / static_cast<double>(n));
+    if (update < impl->newton_tolerance) {
+        *reason = SNES_CONVERGED_SNORM_RELATIVE;
+    } else if (impl->previous_update > 0.0 && update > 0.5 * impl->previous_update) {
+        impl->refresh = true;  // the chord iteration contracts too slowly: a new Jacobian here
+    }
+    impl->previous_update = update;
     PetscFunctionReturn(0);
 }
 
@@ -794,6 +963,7 @@ PetscErrorCode post_step(TS ts) {
     PetscCall(VecGetArrayRead(u, &y));
     const double r = impl->risk(y);
     PetscCall(VecRestoreArrayRead(u, &y));
+    impl->failures_in_a_row = 0;
     if (!std::isfinite(r) || r > impl->risk_limit) {
         impl->diverged = true;
         impl->diverged_at = t;
@@ -896,6 +1066,10 @@ PdeTrajectory FokkerPlanckSolver::run(const sim::RunSpec& spec) {
     // Newton with the exact Jacobian, solved directly: the preconditioner is its LU.
     check(SNESGetKSP(snes, &ksp), "SNESGetKSP");
     check(KSPSetType(ksp, KSPPREONLY), "KSPSetType");
+    s.ksp = ksp;
+    s.robust = false;
+    s.refresh = false;
+    s.failures_in_a_row = 0;
     check(KSPGetPC(ksp, &pc), "KSPGetPC");
     check(PCSetType(pc, PCSHELL), "PCSetType");
     check(PCShellSetContext(pc, &s), "PCShellSetContext");
