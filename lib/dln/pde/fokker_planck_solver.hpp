@@ -14,8 +14,11 @@
 // (L-stable ESDIRK; there is no explicit part) with Newton on the analytic Jacobian, solved
 // directly: the Jacobian is dense within a class and across classes only through 2K + 1 scalars
 // (each class's mean drift increment and (log v)', and R), so it is assembled as a sparse
-// bordered system with those scalars as extra unknowns and factored by LU. Every TS, SNES, KSP
-// option can be changed through PETSC_OPTIONS (TSSetFromOptions).
+// bordered system with those scalars as extra unknowns and factored by LU, once per step (a
+// chord iteration, refreshed when it stalls). Where that LU is lost to cancellation (a collapsed
+// balance, lr = 8: tails at sinh(200)), the run falls back to Jacobian-free Newton-Krylov with
+// the per-class tridiagonal preconditioner. Every TS, SNES, KSP option can be changed through
+// PETSC_OPTIONS (TSSetFromOptions); with -ksp_type gmres the exact operator is applied too.
 #pragma once
 
 #include <cstddef>
