@@ -66,8 +66,8 @@ struct FokkerPlanckSolver::Impl {
     // through the frame velocity) and across classes (through R), but only through 2K + 1
     // scalars: z = (phi_bar_k, (log v)'_k for each class, R). Writing them as unknowns of their
     // own gives the bordered system
-    //     [ shift I - df/dy|z   -df/dz ] [dy]   [b]
-    //     [ -dz/dy              I - dz/dz ] [dz] = [0],
+    //     [ shift I - df/dy|z   -df/dz     ] [dy]   [b]
+    //     [ -dz/dy              I - dz/dz  ] [dz] = [0],
     // which is sparse (tridiagonal per class, dense only in the 2K + 1 last rows and columns)
     // and whose elimination of dz is exactly (shift I - J) dy = b. LU in the natural order
     // fills in only those last rows and columns.
@@ -76,12 +76,14 @@ struct FokkerPlanckSolver::Impl {
     bool symbolic = false;
     double jacobian_time = 0.0, jacobian_shift = 0.0;  // where the current factorisation was made
     double newton_tolerance = 1e-2;                    // in the TS error norm
+    double weight_atol = 0.0, weight_rtol = 0.0;       // that norm's tolerances (after the options)
     // The fallback. Where the balance has collapsed (lr = 8) the classes' tails reach sinh(200)
     // and the Jacobian's entries 1e100: the LU's border (the Schur complement of the scalars)
     // is then formed with catastrophic cancellation, and Newton diverges even for tiny steps.
-    // The first time a Newton solve fails, the run switches for good to the solver used before
-    // the analytic Jacobian: GMRES on a finite-difference operator at the current iterate,
-    // preconditioned by each class's tridiagonal flux part and the frame's diagonal.
+    // After three failed Newton solves in a row (each retried shorter, with a fresh Jacobian)
+    // the run switches for good to the solver used before the analytic Jacobian: GMRES on a
+    // finite-difference operator at the current iterate, preconditioned by each class's
+    // tridiagonal flux part and the frame's diagonal.
     KSP ksp = nullptr;
     bool robust = false;
     bool refresh = false;          // re-assemble at the next Newton iterate, whatever the step
@@ -90,7 +92,6 @@ struct FokkerPlanckSolver::Impl {
     double shift_now = 0.0;
     Vec fd_base = nullptr, fd_f = nullptr, fd_y = nullptr, fd_fy = nullptr;
     std::vector<double> tri_lower, tri_diag, tri_upper;  // [class][row], the fallback's preconditioner
-    double weight_atol = 0.0, weight_rtol = 0.0;       // that norm's tolerances (after the options)
     std::vector<double> phi_m_c, phi_lv_c, slope_c;  // scratch, [class][cell]
     std::vector<double> phi_f, phi_m_f, phi_lv_f;    // scratch, one class's faces
     std::vector<double> lv_dot_risk;                 // d (log v)'_k / dR, per class
