@@ -97,6 +97,7 @@ std::optional<config::Config> read_on_root(const Args& args, sweep::SweepOptions
 }  // namespace
 
 int sweep_command(const Args& args) {
+    pde::prepare_standalone_mpi();
     MPI_Init(nullptr, nullptr);
     int rank = 0;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);

@@ -13,6 +13,7 @@
 //                               set-up and snapshots; "s_per_update" as above
 //   pde_defaults                `dln run --method pde` at the defaults, without process start-up
 //   pde_long_time               THEORY.md §5's check: alpha = 0.5, T = 20, R falls eight decades
+//                               (both with counters steps, the accepted TS steps, and R_T = R(T))
 // A sweep's makespan against the sum of its unit times is measured on a whole sweep (from the
 // wall_seconds of its units), not here.
 #include <benchmark/benchmark.h>
@@ -99,8 +100,17 @@ void sgd_batch_run(benchmark::State& state) {
     per_unit(state, "s_per_update", 200.0 * static_cast<double>(dim * batch));
 }
 
+// The PDE counters: accepted TS steps and R(T), so a change of speed that comes from a change of
+// steps (or of the answer) shows.
+void pde_counters(benchmark::State& state, const dln::pde::PdeTrajectory& last) {
+    state.counters["steps"] = static_cast<double>(last.steps);
+    state.counters["R_T"] = last.snapshots.back()[dln::model::risk];
+}
+
 void pde_defaults(benchmark::State& state) {
-    for (auto _ : state) benchmark::DoNotOptimize(dln::pde::solve_pde({}, {}, {}));
+    dln::pde::PdeTrajectory last;
+    for (auto _ : state) benchmark::DoNotOptimize(last = dln::pde::solve_pde({}, {}, {}));
+    pde_counters(state, last);
 }
 
 void pde_long_time(benchmark::State& state) {
@@ -108,7 +118,9 @@ void pde_long_time(benchmark::State& state) {
     point.alpha = 0.5;
     dln::sim::RunSpec run;
     run.time = 20.0;
-    for (auto _ : state) benchmark::DoNotOptimize(dln::pde::solve_pde(point, run, {}));
+    dln::pde::PdeTrajectory last;
+    for (auto _ : state) benchmark::DoNotOptimize(last = dln::pde::solve_pde(point, run, {}));
+    pde_counters(state, last);
 }
 
 void register_all() {

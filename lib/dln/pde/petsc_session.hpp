@@ -6,6 +6,11 @@
 
 namespace dln::pde {
 
+// Before MPI_Init in a program that may run without mpirun: Open MPI settings that make a
+// one-process start-up 0.4 s faster (no process manager, no PSM libraries). Does nothing under
+// mpirun, and never overrides a value the user set.
+void prepare_standalone_mpi();
+
 class PetscSession {
 public:
     PetscSession();

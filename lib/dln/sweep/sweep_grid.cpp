@@ -49,9 +49,9 @@ double SweepGrid::cost(const WorkUnit& unit, const std::string& method) const {
     constexpr double sgd_step = 1.7e-9, sde_step = 3.7e-9;
     if (method == "sgd") return sgd_step * unit.cost;
     if (method == "sde") return sde_step * unit.cost;
-    // Measured at the defaults (tests/bench, pde_defaults): about 0.1 s per unit of time at 240
-    // cells, growing about linearly with the cells; it does not depend on d.
-    return 0.1 * config_.time * static_cast<double>(config_.pde_cells) / 240.0;
+    // Measured at the defaults (tests/bench, pde_defaults): about 0.02 s per unit of time at 240
+    // cells (more at large lr), growing about linearly with the cells; it does not depend on d.
+    return 0.02 * config_.time * static_cast<double>(config_.pde_cells) / 240.0;
 }
 
 std::string SweepGrid::describe(const WorkUnit& unit, const std::string& method) const {
