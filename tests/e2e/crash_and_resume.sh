@@ -14,7 +14,7 @@ seeds = 2
 methods = sgd, sde, pde
 [sweep]
 lr = 0.5, 1, 4
-dim = 300, 600, 900
+dim = 2000, 4000, 6000
 alpha = 0.1, 0.3
 INI
 units=$(( 3 * 3 * 2 * 2 * 2 + 3 * 2 ))  # sgd and sde per replicate, pde per (lr, alpha)
@@ -61,15 +61,15 @@ stage() {
 stage during-create 3 create:1
 stage during-first-write 2 journaled:1 --resume
 stage mid-write 3 writing:3 --resume
-stage mid-replay 3 replay:5 --resume
+stage mid-replay 3 replay:2 --resume
 
-# By the clock: somewhere in the middle of the sweep (it takes about 3 s from here).
+# By the clock: somewhere in the middle of the sweep (about 12 s of work, 6 s on two workers).
 "$MPIEXEC" -n 3 "$DLN" sweep --config "$WORK/sweep.ini" --output "$out" --resume > "$WORK/timed.log" 2>&1 &
 job=$!
 disown $job
-sleep 1.5
+sleep 3
 kill_everything $job
-pass "timed: killed after 1.5 s ($(grep -c '^\[' "$WORK/timed.log" || true) units reported done)"
+pass "timed: killed after 3 s ($(grep -c '^\[' "$WORK/timed.log" || true) units reported done)"
 
 stage after-last-unit 1 closing:1 --resume
 "$DLN" status "$out" > "$WORK/status.txt" 2>&1 || true

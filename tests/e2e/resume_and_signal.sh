@@ -13,7 +13,7 @@ seeds = 3
 methods = sgd, pde
 [sweep]
 lr = 0.5, 1, 2
-dim = 600, 1200, 1800
+dim = 6000, 9000, 12000
 alpha = 0.1, 0.3
 INI
 "$MPIEXEC" -n 3 "$DLN" sweep -q --config "$WORK/sweep.ini" --output "$WORK/full.h5" > "$WORK/full.log" \
@@ -29,7 +29,7 @@ for launch in mpi-usr1 mpi-term single-term; do
         "$MPIEXEC" -n 3 "$DLN" sweep -q --config "$WORK/sweep.ini" --output "$out" > "$WORK/$launch.log" 2>&1 &
     fi
     pid=$!
-    sleep 2  # well after start-up (the handlers are in place), well before the end (about 10 s)
+    sleep 2  # well after start-up (the handlers are in place), well before the end (about 7 s)
     case $launch in
         mpi-usr1) kill -USR1 $pid ;;
         mpi-term) pkill -TERM -P $pid ;;  # the ranks, children of mpiexec
