@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <stdexcept>
+
+#include "dln/pde/class_quadrature.hpp"
 
 namespace dln::sweep {
 
@@ -49,9 +52,20 @@ double SweepGrid::cost(const WorkUnit& unit, const std::string& method) const {
     constexpr double sgd_step = 1.7e-9, sde_step = 3.7e-9;
     if (method == "sgd") return sgd_step * unit.cost;
     if (method == "sde") return sde_step * unit.cost;
-    // Measured at the defaults (tests/bench, pde_defaults): about 0.02 s per unit of time at 240
+    // Measured (README "PDE speed"): about 0.01 s per unit of time and coordinate class at 240
     // cells (more at large lr), growing about linearly with the cells; it does not depend on d.
-    return 0.02 * config_.time * static_cast<double>(config_.pde_cells) / 240.0;
+    // The default data have 2 classes, a gaussian target or a power-law spectrum 16 or more.
+    pde::QuadratureSpec quadrature;
+    quadrature.target_nodes = config_.pde_target_nodes;
+    quadrature.spectrum_nodes = config_.pde_spectrum_nodes;
+    double classes = 2.0;
+    try {
+        classes = static_cast<double>(
+            pde::make_classes(config_.data, config_.parametrization, point(unit).alpha, quadrature).size());
+    } catch (const std::invalid_argument&) {
+        // The solve will fail at once on this initialisation: it costs nothing to schedule.
+    }
+    return 0.01 * classes * config_.time * static_cast<double>(config_.pde_cells) / 240.0;
 }
 
 std::string SweepGrid::describe(const WorkUnit& unit, const std::string& method) const {
