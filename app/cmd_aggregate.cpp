@@ -41,22 +41,11 @@ int aggregate_command(const Args& args) {
              "directory for phase.h5 and phase.csv (made if missing; its parent must exist) "
              "[default: OUT_phase next to OUT.h5]")
             ("epsilon", po::value<std::string>(&epsilon_text)->value_name("E"),
-             "the excess-risk level of time_to_epsilon and of the regime 'converged' (> 0) [default: 1e-3]")
-            ("help,h", "print this help and exit");
+             "the excess-risk level of time_to_epsilon and of the regime 'converged' (> 0) [default: 1e-3]");
         po::positional_options_description positional;
         positional.add("file", 1);
         po::variables_map vm;
-        try {
-            po::store(po::command_line_parser(args).options(desc).positional(positional).run(), vm);
-        } catch (const po::unknown_option& e) {
-            throw config::ConfigError(e.get_option_name(), "unknown option");
-        } catch (const po::error& e) {
-            throw config::ConfigError(e.what());
-        }
-        if (vm.count("help")) {
-            std::cout << kUsage << "\n\n" << desc << '\n';
-            return 0;
-        }
+        if (!parse_command_line(args, kUsage, desc, vm, &positional)) return 0;
         po::notify(vm);
         if (path.empty()) throw config::ConfigError("no sweep file given (usage: dln aggregate OUT.h5 [--out DIR])");
 

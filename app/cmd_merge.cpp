@@ -25,19 +25,11 @@ int merge_command(const Args& args) {
         po::options_description desc("Merge", 110, 60);
         desc.add_options()("output", po::value<std::string>(&output)->value_name("OUT.h5"), "the merged file")(
             "inputs", po::value<std::vector<std::string>>(&inputs)->value_name("SHARD.h5..."), "the shard files")(
-            "force", po::bool_switch(&overwrite), "overwrite OUT.h5 if it exists")("help,h", "print this help and exit");
+            "force", po::bool_switch(&overwrite), "overwrite OUT.h5 if it exists");
         po::positional_options_description positional;
         positional.add("output", 1).add("inputs", -1);
         po::variables_map vm;
-        try {
-            po::store(po::command_line_parser(args).options(desc).positional(positional).run(), vm);
-        } catch (const po::error& e) {
-            throw config::ConfigError(e.what());
-        }
-        if (vm.count("help")) {
-            std::cout << "usage: dln merge OUT.h5 SHARD.h5... [--force]\n" << desc << '\n';
-            return 0;
-        }
+        if (!parse_command_line(args, "usage: dln merge OUT.h5 SHARD.h5... [--force]", desc, vm, &positional)) return 0;
         po::notify(vm);
         if (output.empty()) throw config::ConfigError("no output file given (usage: dln merge OUT.h5 SHARD.h5...)");
         sweep::check_merge(output, inputs, overwrite);

@@ -95,22 +95,11 @@ int plot_command(const Args& args) {
             ("pdf", po::bool_switch(&pdf), "also write every figure as PDF")
             ("point", po::value<std::vector<std::string>>(&points)->value_name("LR,DIM,ALPHA"),
              "a grid point for risk_curves (nearest grid values; repeatable) [default: every lr at the "
-             "largest d and the middle alpha]")
-            ("help,h", "print this help and exit");
+             "largest d and the middle alpha]");
         po::positional_options_description positional;
         positional.add("dir", 1);
         po::variables_map vm;
-        try {
-            po::store(po::command_line_parser(args).options(desc).positional(positional).run(), vm);
-        } catch (const po::unknown_option& e) {
-            throw config::ConfigError(e.get_option_name(), "unknown option");
-        } catch (const po::error& e) {
-            throw config::ConfigError(e.what());
-        }
-        if (vm.count("help")) {
-            std::cout << kUsage << "\n\n" << desc << '\n';
-            return 0;
-        }
+        if (!parse_command_line(args, kUsage, desc, vm, &positional)) return 0;
         po::notify(vm);
         if (dir.empty()) throw config::ConfigError("no directory given (usage: dln plot DIR)");
         std::error_code ec;

@@ -56,16 +56,7 @@ int status_command(const Args& args) {
         po::variables_map vm;
         po::positional_options_description positional;
         positional.add("file", 1);
-        desc.add_options()("help,h", "print this help and exit");
-        try {
-            po::store(po::command_line_parser(args).options(desc).positional(positional).run(), vm);
-        } catch (const po::error& e) {
-            throw config::ConfigError(e.what());
-        }
-        if (vm.count("help")) {
-            std::cout << "usage: dln status OUT.h5 [--journal]\n" << desc << '\n';
-            return 0;
-        }
+        if (!parse_command_line(args, "usage: dln status OUT.h5 [--journal]", desc, vm, &positional)) return 0;
         po::notify(vm);
         if (path.empty()) throw config::ConfigError("no sweep file given (usage: dln status OUT.h5)");
         const io::SweepJournal journal(path);

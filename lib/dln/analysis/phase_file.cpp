@@ -10,6 +10,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "dln/io/hdf5_support.hpp"
 #include "dln/version.hpp"
 
 namespace dln::analysis {
@@ -17,25 +18,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Closes an HDF5 identifier of any kind when it leaves scope.
-class Handle {
-public:
-    explicit Handle(hid_t id) : id_(id) {}
-    Handle(const Handle&) = delete;
-    Handle& operator=(const Handle&) = delete;
-    ~Handle() {
-        if (id_ >= 0) H5Idec_ref(id_);
-    }
-    operator hid_t() const { return id_; }
-
-private:
-    hid_t id_;
-};
-
-hid_t check(hid_t id, const std::string& what) {
-    if (id < 0) throw std::runtime_error("HDF5: " + what + " failed");
-    return id;
-}
+using io::hdf5::check;
+using io::hdf5::Handle;
 
 void check_status(herr_t status, const std::string& what) {
     if (status < 0) throw std::runtime_error("HDF5: " + what + " failed");

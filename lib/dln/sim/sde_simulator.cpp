@@ -7,13 +7,7 @@
 
 #include "dln/rng/portable_math.hpp"
 
-// The chunk kernels stay functions of their own: inlined into the step, GCC 12 loses their
-// __restrict and leaves some of them scalar (linear SGD ran 8 scalar lanes).
-#if defined(__GNUC__)
-#define DLN_NOINLINE __attribute__((noinline))
-#else
-#define DLN_NOINLINE
-#endif
+#include "dln/sim/noinline.hpp"
 
 namespace dln::sim {
 
