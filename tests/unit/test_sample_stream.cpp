@@ -182,7 +182,7 @@ TEST_CASE("every (lr, alpha) sees the same data: common random numbers", "[rng][
 // The vectorised generator against scalar references: Philox words against Random123 itself,
 // the chunked Gaussians against the scalar Box-Muller of the same words, bit for bit (the
 // layout of sample_stream.hpp), so the numbers cannot depend on the SIMD width of the build.
-TEST_CASE("chunked Gaussians are the scalar Box-Muller of Random123's Philox words, bit for bit", "[rng]") {
+TEST_CASE("chunked Gaussians are the scalar float Box-Muller of Random123's Philox words, bit for bit", "[rng]") {
     const std::size_t dim = 1000;
     const SampleStream stream(12, dim, 5);
     const std::size_t counters = SampleStream::kChunk / 4;
@@ -193,11 +193,11 @@ TEST_CASE("chunked Gaussians are the scalar Box-Muller of Random123's Philox wor
                 stream.gaussian_chunk(purpose, step, chunk, z.data());
                 for (std::size_t j = 0; j < counters; ++j) {
                     const auto w = stream.block(purpose, step, static_cast<std::uint32_t>(chunk * counters + j));
-                    double z0, z1, z2, z3;
-                    dln::rng::math::box_muller(w[0], w[1], z0, z1);
-                    dln::rng::math::box_muller(w[2], w[3], z2, z3);
+                    float z0, z1, z2, z3;
+                    dln::rng::math::box_muller_float(w[0], w[1], z0, z1);
+                    dln::rng::math::box_muller_float(w[2], w[3], z2, z3);
                     const double got[4] = {z[j], z[counters + j], z[2 * counters + j], z[3 * counters + j]};
-                    const double want[4] = {z0, z1, z2, z3};
+                    const double want[4] = {z0, z1, z2, z3};  // float to double: exact
                     CHECK(std::memcmp(got, want, sizeof got) == 0);
                 }
             }
@@ -236,6 +236,31 @@ TEST_CASE("portable log, sin, cos, exp and sinh are accurate to the stated bound
     CHECK(log_err < 2e-14);
     // cos, sin: the reference rounds the angle 2 pi u itself, by up to half an ulp of 2 pi (4.4e-16).
     CHECK(trig_err < 1e-15);
+
+    // The float versions (the per-coordinate Gaussians), against the same double references.
+    // Float's unit roundoff is 6e-8; the bounds allow five of them for -2 log u (the rounding
+    // of u or u - 1, of the polynomial's few steps, of k ln2 + log m) and three for cos, sin.
+    double log_err_f = 0.0, trig_err_f = 0.0;
+    for (std::uint64_t k = 0; k < (std::uint64_t{1} << 32); k += 7919 * 13) {
+        const auto a = static_cast<std::uint32_t>(k);
+        const double u = (static_cast<double>(a) + 0.5) / 4294967296.0;
+        const double want = -2.0 * std::log(u);
+        log_err_f = std::max(log_err_f, std::abs(m::neg2log_uniform_float(a) - want) / want);
+        float c, s;
+        m::sincos_turn_float(a, c, s);
+        const double angle = 6.283185307179586 * u;
+        trig_err_f = std::max({trig_err_f, std::abs(c - std::cos(angle)), std::abs(s - std::sin(angle))});
+    }
+    // The extreme words, and those whose u rounds to 1 in float (a >= 2^32 - 128): there the
+    // radius comes from u - 1, not from the rounded u, and keeps its relative precision.
+    for (std::uint32_t a : {0u, 1u, 2u, 0x7FFFFFFFu, 0x80000000u, 0xB504F333u, 0xFFFFFF7Fu, 0xFFFFFF80u,
+                            0xFFFFFFFEu, 0xFFFFFFFFu}) {
+        const double want = -2.0 * std::log((static_cast<double>(a) + 0.5) / 4294967296.0);
+        log_err_f = std::max(log_err_f, std::abs(m::neg2log_uniform_float(a) - want) / want);
+    }
+    INFO("float: relative error of -2 log u " << log_err_f << ", absolute error of cos, sin " << trig_err_f);
+    CHECK(log_err_f < 3e-7);
+    CHECK(trig_err_f < 2e-7);
     double exp_err = 0.0, sinh_err = 0.0;
     for (double x = -708.0; x <= 709.0; x += 0.0137) exp_err = std::max(exp_err, std::abs(m::exp_portable(x) / std::exp(x) - 1.0));
     for (double x = -700.0; x <= 700.0; x += 0.00731) {

@@ -108,6 +108,95 @@ inline void box_muller(std::uint32_t a, std::uint32_t b, double& z0, double& z1)
     z1 = radius * s;
 }
 
+// Single precision: the per-coordinate Gaussians of the simulators (SGD samples, SDE Brownian
+// increments), which are drawn d times per step and are the kernels' main cost. This is the
+// generator of cuRAND's curand_normal (Box-Muller in float on a 32-bit word) with this file's
+// bit-exact polynomials: the uniform keeps its full 32-bit resolution near 0, where the tail is
+// decided (|z| up to 6.8), and the results carry float's relative error (about 1e-7) instead of
+// double's, far below anything a sample average over fewer than 1e14 draws can see.
+// Accuracy (Chebyshev interpolants from mpmath, rounded to float; measured by the unit test):
+//   neg2log_uniform_float  relative error < 3e-7 against -2 log((a + 1/2) / 2^32), every a
+//   sincos_turn_float      absolute error < 2e-7
+inline float from_bits32(std::uint32_t b) {
+    float f;
+    std::memcpy(&f, &b, sizeof f);
+    return f;
+}
+inline std::uint32_t to_bits32(float f) {
+    std::uint32_t b;
+    std::memcpy(&b, &f, sizeof b);
+    return b;
+}
+
+template <std::size_t N>
+inline float horner(float x, const float (&c)[N]) {
+    float p = c[N - 1];
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+        ((p = std::fma(p, x, c[N - 2 - I])), ...);
+    }(std::make_index_sequence<N - 1>{});
+    return p;
+}
+
+// -2 log(u) for u = (a + 1/2) / 2^32, with float's relative precision for every word a. u is
+// rounded to float once (a 2^-32 is exact) and split as u = 2^k m, m in [sqrt(1/2), sqrt(2)),
+// by integer operations on its bits; log m = f + f^2 P(f), f = m - 1 (exact), P of degree 8.
+// Where k = 0 (u >= sqrt(1/2)), f = u - 1 is instead formed from a directly, so that the small
+// radii near u = 1 keep their relative precision too (the rounded u would quantise -2 log u
+// there in steps of 2^-23).
+inline float neg2log_uniform_float(std::uint32_t a) {
+    static constexpr float P[] = {-0.4999999701976776f, 0.3333333134651184f,  -0.2500078082084656f,
+                                  0.20001234114170074f, -0.16626645624637604f, 0.14204855263233185f,
+                                  -0.13127554953098297f, 0.12722672522068024f, -0.07673641294240952f};
+    constexpr float kTwoM32 = 2.3283064365386963e-10f, kTwoM33 = 1.1641532182693481e-10f;
+    const float u = static_cast<float>(a) * kTwoM32 + kTwoM33;
+    const std::uint32_t ix = to_bits32(u);
+    const std::uint32_t tmp = ix - 0x3F3504F3u;  // the bits of sqrt(1/2)
+    const std::int32_t k = static_cast<std::int32_t>(tmp) >> 23;  // k in [-33, 0]
+    const float m = from_bits32(ix - (tmp & 0xFF800000u));
+    // u - 1 = (a - 2^32 + 1/2) 2^-32, and a - 2^32 is a, read as a signed integer (a >= 2^31
+    // wherever k = 0). (Not -(~a + 1/2) 2^-32: GCC 12 computes ~a by a vpternlogd that reads
+    // its destination, a false dependency that chains the loop's iterations, 2.5x slower.)
+    const float near_one = static_cast<float>(static_cast<std::int32_t>(a)) * kTwoM32 + kTwoM33;
+    // The choice by a bit mask, not a conditional: GCC would otherwise branch around the
+    // conversions (they may raise FP flags), and the loops would not vectorise.
+    const std::uint32_t pick = 0u - static_cast<std::uint32_t>(k == 0);
+    const float f = from_bits32((to_bits32(near_one) & pick) | (to_bits32(m - 1.0f) & ~pick));
+    const float log_m = std::fma(f * f, horner(f, P), f);
+    const float kf = static_cast<float>(k);
+    constexpr float kLn2Hi = 0.693359375f, kLn2Lo = -2.1219444170128554e-4f;  // k ln2hi is exact
+    return -2.0f * (kf * kLn2Hi + std::fma(kf, kLn2Lo, log_m));
+}
+
+// (cos, sin) of the angle 2 pi (b + 1/2) / 2^32 = q pi/2 + t: q the nearest quarter turn, t =
+// pi (2 r + 1) / 2^32 with r in [-2^29, 2^29) the rest (one rounding, in the conversion of the
+// odd integer 2 r + 1, and one in the product). sin t = t + t^3 S(t^2), cos t = 1 - t^2/2 +
+// t^4 C(t^2), S and C of degree 2; the quarter turn swaps and negates them.
+inline void sincos_turn_float(std::uint32_t b, float& cos_out, float& sin_out) {
+    static constexpr float S[] = {-0.166666641831398f, 0.008332747966051102f, -0.00019587890710681677f};
+    static constexpr float C[] = {0.0416666641831398f, -0.001388830249197781f, 2.454794230288826e-05f};
+    const std::uint32_t shifted = b + 0x20000000u;  // mod 2^32: the quarter is only needed mod 4
+    const std::uint32_t q = shifted >> 30;
+    const std::int32_t r = static_cast<std::int32_t>(shifted & 0x3FFFFFFFu) - 0x20000000;
+    const float t = static_cast<float>(2 * r + 1) * 7.31459059988282e-10f;  // pi / 2^32
+    const float t2 = t * t;
+    const float s = std::fma(t * t2, horner(t2, S), t);
+    const float c = std::fma(t2, std::fma(t2, horner(t2, C), -0.5f), 1.0f);
+    const bool swap = (q & 1u) != 0;
+    const float cq = swap ? s : c, sq = swap ? c : s;
+    // quarter 1: (-sin, cos); 2: (-cos, -sin); 3: (sin, -cos).
+    cos_out = from_bits32(to_bits32(cq) ^ ((((q + 1u) >> 1) & 1u) << 31));
+    sin_out = from_bits32(to_bits32(sq) ^ ((q >> 1) << 31));
+}
+
+// Box-Muller in float: the words (a, b) to two independent standard Gaussians.
+inline void box_muller_float(std::uint32_t a, std::uint32_t b, float& z0, float& z1) {
+    const float radius = std::sqrt(neg2log_uniform_float(a));
+    float c, s;
+    sincos_turn_float(b, c, s);
+    z0 = radius * c;
+    z1 = radius * s;
+}
+
 // exp(x): x = n ln2 + r, |r| <= ln2/2, exp(r) = 1 + r + r^2 P(r), times 2^n built in two factors
 // so that n down to -1075 (subnormal results) and up to 1024 are exact scalings. NaN in, NaN out.
 inline double exp_portable(double x) {

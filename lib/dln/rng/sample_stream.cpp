@@ -48,8 +48,8 @@ void SampleStream::fill_brownian(std::span<double> out, std::uint64_t step) cons
 
 namespace {
 
-// Box-Muller of one chunk's words, times scale[i] if Scaled (the product rounded after z, as
-// z * scale would be).
+// Box-Muller (in float, rng/portable_math.hpp) of one chunk's words, widened to double and
+// times scale[i] if Scaled (the product rounded after z, as double(z) * scale would be).
 template <bool Scaled>
 void box_muller_chunk(const std::uint32_t* words, const double* __restrict scale, double* __restrict out) {
     const std::uint32_t* w0 = words;
@@ -57,27 +57,28 @@ void box_muller_chunk(const std::uint32_t* words, const double* __restrict scale
     const std::uint32_t* w2 = words + 2 * kCounters;
     const std::uint32_t* w3 = words + 3 * kCounters;
     // Two vectorised passes (the squared radii, then the angles): each loop body is short
-    // enough for the CPU to overlap many iterations of the long polynomial chains. The
-    // operations per pair are exactly those of math::box_muller, so the scalar path (label
-    // noise, targets, tests) gives the same bits.
-    alignas(64) double r2[2 * kCounters];
-    for (std::size_t j = 0; j < kCounters; ++j) r2[j] = math::neg2log_uniform(w0[j]);
-    for (std::size_t j = 0; j < kCounters; ++j) r2[kCounters + j] = math::neg2log_uniform(w2[j]);
+    // enough for the CPU to overlap many iterations of the polynomial chains. The operations
+    // per pair are exactly those of math::box_muller_float, so the scalar reference gives the
+    // same bits.
+    alignas(64) float r2[2 * kCounters];
+    for (std::size_t j = 0; j < kCounters; ++j) r2[j] = math::neg2log_uniform_float(w0[j]);
+    for (std::size_t j = 0; j < kCounters; ++j) r2[kCounters + j] = math::neg2log_uniform_float(w2[j]);
     for (std::size_t half = 0; half < 2; ++half) {
         const std::uint32_t* angle = half == 0 ? w1 : w3;
-        const double* squared = r2 + half * kCounters;
+        const float* squared = r2 + half * kCounters;
         double* cos_out = out + 2 * half * kCounters;
         double* sin_out = cos_out + kCounters;
         for (std::size_t j = 0; j < kCounters; ++j) {
-            double c, s;
-            math::sincos_turn(angle[j], c, s);
-            const double radius = std::sqrt(squared[j]);
+            float c, s;
+            math::sincos_turn_float(angle[j], c, s);
+            const float radius = std::sqrt(squared[j]);
+            const double zc = static_cast<double>(radius * c), zs = static_cast<double>(radius * s);
             if constexpr (Scaled) {
-                cos_out[j] = radius * c * scale[2 * half * kCounters + j];
-                sin_out[j] = radius * s * scale[(2 * half + 1) * kCounters + j];
+                cos_out[j] = zc * scale[2 * half * kCounters + j];
+                sin_out[j] = zs * scale[(2 * half + 1) * kCounters + j];
             } else {
-                cos_out[j] = radius * c;
-                sin_out[j] = radius * s;
+                cos_out[j] = zc;
+                sin_out[j] = zs;
             }
         }
     }

@@ -5,15 +5,18 @@
 // before. That is what makes a sweep reproducible at any rank count, lets grids be extended and
 // merged, and gives every (lr, alpha) of a sweep the same data (common random numbers).
 //
-// Layout of the Gaussians of one step (this version's stream; earlier versions paired the words
-// differently and used libm's log/sin/cos, so their numbers differ). Coordinates come in chunks
-// of kChunk = 256; chunk c uses the Philox counters (64 c + j, step low 32 bits, step high 16 bits
-// | purpose << 16, dim), j = 0..63, under the key (seed, replicate), whose words w0..w3 give, by
-// Box-Muller on the pairs (w0, w1) and (w2, w3) (rng/portable_math.hpp),
+// Layout of the Gaussians of one step (this version's stream, 0.3.0; 0.1.0 paired the words
+// differently and used libm's log/sin/cos, 0.2.0 ran the same Box-Muller in double, so their
+// numbers differ). Coordinates come in chunks of kChunk = 256; chunk c uses the Philox counters
+// (64 c + j, step low 32 bits, step high 16 bits | purpose << 16, dim), j = 0..63, under the key
+// (seed, replicate), whose words w0..w3 give, by Box-Muller on the pairs (w0, w1) and (w2, w3),
 //     z[256 c + j] = r(w0) cos(w1),  z[256 c + 64 + j]  = r(w0) sin(w1),
 //     z[256 c + 128 + j] = r(w2) cos(w3),  z[256 c + 192 + j] = r(w2) sin(w3),
-// with r(a) = sqrt(-2 log((a + 1/2) / 2^32)) and the angle 2 pi (b + 1/2) / 2^32. The numbers are
-// the same bits on every build and CPU (integer Philox; portable_math's fixed operations).
+// with r(a) = sqrt(-2 log((a + 1/2) / 2^32)) and the angle 2 pi (b + 1/2) / 2^32, computed in
+// float (math::box_muller_float, relative error about 1e-7) and widened to double exactly. The
+// per-coordinate Gaussians are the kernels' main cost, and float halves it; the scalar draws
+// (label noise, targets) stay in double. The numbers are the same bits on every build and CPU
+// (integer Philox; portable_math's fixed operations).
 #pragma once
 
 #include <array>

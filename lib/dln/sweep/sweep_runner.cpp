@@ -473,7 +473,7 @@ OutputPlan plan_output(const config::Config& config, const SweepOptions& options
         try {
             const auto stored = io::summarize(options.output);
             refuse_other_config(stored.config, options.output);
-            // Another version may draw other random numbers (0.2.0 changed the stream): a file
+            // Another version may draw other random numbers (0.2.0 and 0.3.0 changed the stream): a file
             // finished by this one would mix two streams.
             if (stored.version != version) {
                 throw config::ConfigError("--resume", "'" + options.output + "' was written by dln " + stored.version +
