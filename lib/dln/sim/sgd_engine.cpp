@@ -112,6 +112,15 @@ DLN_NOINLINE void measure_chunk(const double* __restrict next, const double* __r
 
 }  // namespace
 
+StaggeredArrays::StaggeredArrays(std::span<const unsigned> slots, std::size_t length) {
+    constexpr std::size_t kPage = 4096 / sizeof(double), kSlot = 512 / sizeof(double);
+    stride_ = (length + kPage - 1) / kPage * kPage + kPage;
+    const std::size_t total = stride_ * slots.size();
+    block_.reset(static_cast<double*>(::operator new(total * sizeof(double), std::align_val_t{4096})));
+    std::fill(block_.get(), block_.get() + total, 0.0);
+    for (unsigned slot : slots) offset_.push_back(kSlot * (slot % 8));
+}
+
 SgdEngine::SgdEngine(Problem problem, Parametrization parametrization, std::span<const MemberSpec> members,
                      rng::SampleStream stream)
     : problem_(std::move(problem)),
@@ -121,11 +130,20 @@ SgdEngine::SgdEngine(Problem problem, Parametrization parametrization, std::span
       chunks_((dim_ + kChunk - 1) / kChunk),
       isotropic_(true) {
     const std::size_t padded = chunks_ * kChunk;
-    scale_.assign(padded, 0.0);
-    lambda_.assign(padded, 0.0);
-    beta_.assign(padded, 0.0);
-    x_.assign(padded, 0.0);
-    ahead_.assign(padded, 0.0);
+    // Arrays 0-4 are scale, lambda, beta and the two sample buffers; then each member's u and v,
+    // which are used one member at a time, so all members share the slots 5 and 6.
+    const bool two = param_ != Parametrization::linear;
+    std::vector<unsigned> slots = {0, 1, 2, 3, 4};
+    for (std::size_t m = 0; m < members.size(); ++m) {
+        slots.push_back(5);
+        if (two) slots.push_back(6);
+    }
+    arrays_ = StaggeredArrays(slots, padded);
+    scale_ = arrays_[0];
+    lambda_ = arrays_[1];
+    beta_ = arrays_[2];
+    x_ = arrays_[3];
+    ahead_ = arrays_[4];
     const double d = static_cast<double>(dim_);
     for (std::size_t i = 0; i < dim_; ++i) {
         scale_[i] = std::sqrt(problem_.lambda[i] / d);
@@ -134,17 +152,18 @@ SgdEngine::SgdEngine(Problem problem, Parametrization parametrization, std::span
         if (problem_.lambda[i] != 1.0) isotropic_ = false;
     }
     members_.reserve(members.size());
+    std::size_t next_array = 5;
     for (const auto& spec : members) {
         Member m;
         m.lr = spec.lr;
         const auto init = model::standard_initialisation(param_, spec.alpha);
-        m.u.assign(padded, 0.0);  // the padding stays 0: its x is 0, so it never moves
-        std::fill(m.u.begin(), m.u.begin() + static_cast<std::ptrdiff_t>(dim_), init.u);
-        if (param_ != Parametrization::linear) {
-            m.v.assign(padded, 0.0);
-            std::fill(m.v.begin(), m.v.begin() + static_cast<std::ptrdiff_t>(dim_), init.v);
+        m.u = arrays_[next_array++];  // the padding stays 0: its x is 0, so it never moves
+        std::fill(m.u, m.u + dim_, init.u);
+        if (two) {
+            m.v = arrays_[next_array++];
+            std::fill(m.v, m.v + dim_, init.v);
         }
-        members_.push_back(std::move(m));
+        members_.push_back(m);
     }
     // x_0 and each member's R(0) and <x_0, w0 - beta*>.
     auto start = [this]<Parametrization P>() { isotropic_ ? start_as<P, true>() : start_as<P, false>(); };
@@ -159,15 +178,15 @@ template <Parametrization P, bool Isotropic>
 void SgdEngine::start_as() {
     for (std::size_t c = 0; c < chunks_; ++c) {
         const std::size_t off = c * kChunk;
-        stream_.gaussian_chunk(rng::SampleStream::kSamplePurpose, 0, c, ahead_.data() + off, scale_.data() + off);
+        stream_.gaussian_chunk(rng::SampleStream::kSamplePurpose, 0, c, ahead_ + off, scale_ + off);
     }
     const double noise_part = 0.5 * problem_.noise * problem_.noise;
     for (auto& m : members_) {
         double risk[kLanes] = {}, inner[kLanes] = {};
         for (std::size_t c = 0; c < chunks_; ++c) {
             const std::size_t off = c * kChunk;
-            measure_chunk<P, Isotropic>(ahead_.data() + off, beta_.data() + off, lambda_.data() + off,
-                                        m.u.data() + off, P == Parametrization::linear ? nullptr : m.v.data() + off,
+            measure_chunk<P, Isotropic>(ahead_ + off, beta_ + off, lambda_ + off,
+                                        m.u + off, P == Parametrization::linear ? nullptr : m.v + off,
                                         risk, inner);
         }
         m.risk = 0.5 * total(risk) / static_cast<double>(dim_) + noise_part;
@@ -198,16 +217,16 @@ void SgdEngine::step_as() {
         for (std::size_t j = 0; j < kLanes; ++j) m.risk_sum[j] = m.inner_sum[j] = 0.0;
     }
     // This step uses ahead_ (x_k); the pass writes x_{k+1} over x_ (x_{k-1}), then they swap.
-    const double* x = ahead_.data();
-    double* next = x_.data();
+    const double* x = ahead_;
+    double* next = x_;
     for (std::size_t c = 0; c < chunks_; ++c) {
         const std::size_t off = c * kChunk;
-        stream_.gaussian_chunk(rng::SampleStream::kSamplePurpose, k + 1, c, next + off, scale_.data() + off);
+        stream_.gaussian_chunk(rng::SampleStream::kSamplePurpose, k + 1, c, next + off, scale_ + off);
         for (std::size_t b = 0; b < members_.size(); ++b) {
             auto& m = members_[b];
             if (!m.live) continue;
-            update_chunk<P, Isotropic>(m.g, x + off, next + off, beta_.data() + off, lambda_.data() + off,
-                                       m.u.data() + off, P == Parametrization::linear ? nullptr : m.v.data() + off,
+            update_chunk<P, Isotropic>(m.g, x + off, next + off, beta_ + off, lambda_ + off,
+                                       m.u + off, P == Parametrization::linear ? nullptr : m.v + off,
                                        m.risk_sum, m.inner_sum);
         }
     }
@@ -218,7 +237,7 @@ void SgdEngine::step_as() {
         m.risk = 0.5 * total(m.risk_sum) / static_cast<double>(dim_) + noise_part;
         m.inner = total(m.inner_sum);
     }
-    x_.swap(ahead_);
+    std::swap(x_, ahead_);
     ++steps_;
 }
 
@@ -230,7 +249,7 @@ std::size_t SgdEngine::live_count() const {
 
 std::span<const double> SgdEngine::v(std::size_t m) const {
     if (param_ == Parametrization::linear) return {};
-    return {members_[m].v.data(), dim_};
+    return {members_[m].v, dim_};
 }
 
 model::Observables SgdEngine::observe(std::size_t m, double threshold) const {

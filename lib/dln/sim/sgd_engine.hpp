@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <new>
 #include <span>
 #include <vector>
@@ -27,19 +28,27 @@
 
 namespace dln::sim {
 
-// std::allocator with 64-byte (cache line, AVX-512 vector) alignment.
-template <class T>
-struct CacheAligned {
-    using value_type = T;
-    CacheAligned() = default;
-    template <class U>
-    CacheAligned(const CacheAligned<U>&) noexcept {}
-    T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{64})); }
-    void deallocate(T* p, std::size_t) noexcept { ::operator delete(p, std::align_val_t{64}); }
-    template <class U>
-    bool operator==(const CacheAligned<U>&) const noexcept { return true; }
+// The engine's arrays, each of `length` doubles (zeroed), in one block: array j starts
+// 512 * slot(j) bytes past a 4 KiB boundary. The arrays a step reads and writes together
+// (x, the next x, beta*, lambda, a member's u and v) are thus never at the same address modulo
+// 4 KiB, where the CPU would take a load for a store to the same address (4K aliasing) and the
+// L1 would hold them in the same sets: with plain allocations a step's cost at d = 10^4 varied by
+// 30% with what the heap held before (1.21 to 1.60 ns per coordinate, measured).
+class StaggeredArrays {
+public:
+    StaggeredArrays() = default;
+    // slots[j] in [0, 8): the 512-byte offset of array j within its 4 KiB page.
+    StaggeredArrays(std::span<const unsigned> slots, std::size_t length);
+    double* operator[](std::size_t j) const { return block_.get() + j * stride_ + offset_[j]; }
+
+private:
+    struct Free {
+        void operator()(double* p) const noexcept { ::operator delete(p, std::align_val_t{4096}); }
+    };
+    std::unique_ptr<double[], Free> block_;
+    std::size_t stride_ = 0;             // doubles per array, its page offset included
+    std::vector<std::size_t> offset_;    // doubles
 };
-using AlignedVector = std::vector<double, CacheAligned<double>>;
 
 class SgdEngine {
 public:
@@ -70,10 +79,10 @@ public:
     std::size_t dim() const { return dim_; }
     double risk(std::size_t m) const { return members_[m].risk; }
     double residual(std::size_t m) const { return members_[m].residual; }
-    std::span<const double> u(std::size_t m) const { return {members_[m].u.data(), dim_}; }
+    std::span<const double> u(std::size_t m) const { return {members_[m].u, dim_}; }
     std::span<const double> v(std::size_t m) const;
     // The sample x of the last step taken (x = sqrt(lambda/d) z).
-    std::span<const double> last_sample() const { return {x_.data(), dim_}; }
+    std::span<const double> last_sample() const { return {x_, dim_}; }
     model::Observables observe(std::size_t m, double threshold) const;
     const Problem& problem() const { return problem_; }
     model::Parametrization parametrization() const { return param_; }
@@ -81,7 +90,8 @@ public:
 private:
     struct Member {
         double lr;
-        AlignedVector u, v;  // v empty for linear (u is w)
+        double* u = nullptr;  // in arrays_
+        double* v = nullptr;  // nullptr for linear (u is w)
         double residual = 0.0;
         double inner = 0.0;   // <x_{steps_}, w - beta*> of the current state
         double risk = 0.0;
@@ -100,11 +110,12 @@ private:
     std::size_t dim_;
     std::size_t chunks_;
     bool isotropic_;
-    AlignedVector scale_;   // sqrt(lambda_i / d); 0 on the padding, so padded x are 0
-    AlignedVector lambda_;  // 0 on the padding
-    AlignedVector beta_;    // 0 on the padding
-    AlignedVector x_;       // x of the last step taken
-    AlignedVector ahead_;   // x of the next step, drawn by the last pass
+    StaggeredArrays arrays_;  // all of the arrays below
+    double* scale_;   // sqrt(lambda_i / d); 0 on the padding, so padded x are 0
+    double* lambda_;  // 0 on the padding
+    double* beta_;    // 0 on the padding
+    double* x_;       // x of the last step taken
+    double* ahead_;   // x of the next step, drawn by the last pass
     std::vector<Member> members_;
     std::uint64_t steps_ = 0;
 };
