@@ -48,8 +48,8 @@ sim::RunSpec SweepGrid::run_spec() const {
 double SweepGrid::cost(const WorkUnit& unit, const std::string& method) const {
     // Seconds per coordinate per step on one core of the development machine (README
     // "Benchmarks"): an upper bound for sgd, whose units run in lockstep batches that share the
-    // samples (about 0.5 ns per member). Only the ratios matter for the schedule.
-    constexpr double sgd_step = 1.7e-9, sde_step = 3.7e-9;
+    // samples (0.35-0.65 ns per member). Only the ratios matter for the schedule.
+    constexpr double sgd_step = 1.3e-9, sde_step = 3.8e-9;
     if (method == "sgd") return sgd_step * unit.cost;
     if (method == "sde") return sde_step * unit.cost;
     // Measured (README "PDE speed"): about 0.01 s per unit of time and coordinate class at 240
