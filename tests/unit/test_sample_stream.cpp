@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <initializer_list>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include "dln/rng/portable_math.hpp"
@@ -213,25 +215,39 @@ TEST_CASE("chunked Gaussians are the scalar float Box-Muller of Random123's Phil
     }
 }
 
+// The largest errors of a Box-Muller pair of functions (double or float) against libm in double:
+// the relative error of -2 log u and the absolute error of cos, sin, on a dense grid of the
+// words plus the given extreme ones.
+namespace {
+
+template <class Real, class Neg2Log, class SinCos>
+std::pair<double, double> box_muller_errors(Neg2Log neg2log, SinCos sincos,
+                                            std::initializer_list<std::uint32_t> extremes) {
+    double log_err = 0.0, trig_err = 0.0;
+    auto log_error = [&](std::uint32_t a) {
+        const double want = -2.0 * std::log((static_cast<double>(a) + 0.5) / 4294967296.0);
+        log_err = std::max(log_err, std::abs(static_cast<double>(neg2log(a)) - want) / want);
+    };
+    for (std::uint64_t k = 0; k < (std::uint64_t{1} << 32); k += 7919 * 13) {
+        const auto a = static_cast<std::uint32_t>(k);
+        log_error(a);
+        Real c, s;
+        sincos(a, c, s);
+        const double angle = 6.283185307179586 * (static_cast<double>(a) + 0.5) / 4294967296.0;
+        trig_err = std::max({trig_err, std::abs(c - std::cos(angle)), std::abs(s - std::sin(angle))});
+    }
+    for (std::uint32_t a : extremes) log_error(a);
+    return {log_err, trig_err};
+}
+
+}  // namespace
+
 // The accuracy stated in portable_math.hpp, against libm on a dense grid of the inputs.
 TEST_CASE("portable log, sin, cos, exp and sinh are accurate to the stated bounds", "[rng]") {
     namespace m = dln::rng::math;
-    double log_err = 0.0, trig_err = 0.0;
-    for (std::uint64_t k = 0; k < (std::uint64_t{1} << 32); k += 7919 * 13) {
-        const auto a = static_cast<std::uint32_t>(k);
-        const double u = (static_cast<double>(a) + 0.5) / 4294967296.0;
-        const double want = -2.0 * std::log(u);
-        log_err = std::max(log_err, std::abs(m::neg2log_uniform(a) - want) / want);
-        double c, s;
-        m::sincos_turn(a, c, s);
-        const double angle = 6.283185307179586 * u;
-        trig_err = std::max({trig_err, std::abs(c - std::cos(angle)), std::abs(s - std::sin(angle))});
-    }
     // The extreme words: u = 2^-33 and u = 1 - 2^-33 (the radius is smallest there, -2 log u ~ 2^-32).
-    for (std::uint32_t a : {0u, 1u, 0xFFFFFFFEu, 0xFFFFFFFFu}) {
-        const double want = -2.0 * std::log((static_cast<double>(a) + 0.5) / 4294967296.0);
-        log_err = std::max(log_err, std::abs(m::neg2log_uniform(a) - want) / want);
-    }
+    const auto [log_err, trig_err] =
+        box_muller_errors<double>(m::neg2log_uniform, m::sincos_turn, {0u, 1u, 0xFFFFFFFEu, 0xFFFFFFFFu});
     INFO("relative error of -2 log u " << log_err << ", absolute error of cos, sin " << trig_err);
     CHECK(log_err < 2e-14);
     // cos, sin: the reference rounds the angle 2 pi u itself, by up to half an ulp of 2 pi (4.4e-16).
@@ -240,24 +256,11 @@ TEST_CASE("portable log, sin, cos, exp and sinh are accurate to the stated bound
     // The float versions (the per-coordinate Gaussians), against the same double references.
     // Float's unit roundoff is 6e-8; the bounds allow five of them for -2 log u (the rounding
     // of u or u - 1, of the polynomial's few steps, of k ln2 + log m) and three for cos, sin.
-    double log_err_f = 0.0, trig_err_f = 0.0;
-    for (std::uint64_t k = 0; k < (std::uint64_t{1} << 32); k += 7919 * 13) {
-        const auto a = static_cast<std::uint32_t>(k);
-        const double u = (static_cast<double>(a) + 0.5) / 4294967296.0;
-        const double want = -2.0 * std::log(u);
-        log_err_f = std::max(log_err_f, std::abs(m::neg2log_uniform_float(a) - want) / want);
-        float c, s;
-        m::sincos_turn_float(a, c, s);
-        const double angle = 6.283185307179586 * u;
-        trig_err_f = std::max({trig_err_f, std::abs(c - std::cos(angle)), std::abs(s - std::sin(angle))});
-    }
-    // The extreme words, and those whose u rounds to 1 in float (a >= 2^32 - 128): there the
+    // Among the extreme words, those whose u rounds to 1 in float (a >= 2^32 - 128): there the
     // radius comes from u - 1, not from the rounded u, and keeps its relative precision.
-    for (std::uint32_t a : {0u, 1u, 2u, 0x7FFFFFFFu, 0x80000000u, 0xB504F333u, 0xFFFFFF7Fu, 0xFFFFFF80u,
-                            0xFFFFFFFEu, 0xFFFFFFFFu}) {
-        const double want = -2.0 * std::log((static_cast<double>(a) + 0.5) / 4294967296.0);
-        log_err_f = std::max(log_err_f, std::abs(m::neg2log_uniform_float(a) - want) / want);
-    }
+    const auto [log_err_f, trig_err_f] = box_muller_errors<float>(
+        m::neg2log_uniform_float, m::sincos_turn_float,
+        {0u, 1u, 2u, 0x7FFFFFFFu, 0x80000000u, 0xB504F333u, 0xFFFFFF7Fu, 0xFFFFFF80u, 0xFFFFFFFEu, 0xFFFFFFFFu});
     INFO("float: relative error of -2 log u " << log_err_f << ", absolute error of cos, sin " << trig_err_f);
     CHECK(log_err_f < 3e-7);
     CHECK(trig_err_f < 2e-7);

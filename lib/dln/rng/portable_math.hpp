@@ -16,6 +16,7 @@
 //   sinh_portable    relative error < 1e-15
 #pragma once
 
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -37,10 +38,10 @@ inline std::uint64_t to_bits(double d) {
 }
 
 // c[0] + x (c[1] + x (c[2] + ...)) by Horner's rule with fused steps, written out at compile time
-// (a loop here would keep the callers' loops from vectorising).
-template <std::size_t N>
-inline double horner(double x, const double (&c)[N]) {
-    double p = c[N - 1];
+// (a loop here would keep the callers' loops from vectorising); T is float or double.
+template <class T, std::size_t N>
+inline T horner(T x, const T (&c)[N]) {
+    T p = c[N - 1];
     [&]<std::size_t... I>(std::index_sequence<I...>) {
         ((p = std::fma(p, x, c[N - 2 - I])), ...);
     }(std::make_index_sequence<N - 1>{});
@@ -112,30 +113,12 @@ inline void box_muller(std::uint32_t a, std::uint32_t b, double& z0, double& z1)
 // increments), which are drawn d times per step and are the kernels' main cost. This is the
 // generator of cuRAND's curand_normal (Box-Muller in float on a 32-bit word) with this file's
 // bit-exact polynomials: the uniform keeps its full 32-bit resolution near 0, where the tail is
-// decided (|z| up to 6.8), and the results carry float's relative error (about 1e-7) instead of
-// double's, far below anything a sample average over fewer than 1e14 draws can see.
+// decided (|z| up to 6.8), and near 1, where the small radii are, and the results carry float's
+// relative error (about 1e-7) instead of double's, far below anything a sample average over
+// fewer than 1e14 draws can see.
 // Accuracy (Chebyshev interpolants from mpmath, rounded to float; measured by the unit test):
 //   neg2log_uniform_float  relative error < 3e-7 against -2 log((a + 1/2) / 2^32), every a
 //   sincos_turn_float      absolute error < 2e-7
-inline float from_bits32(std::uint32_t b) {
-    float f;
-    std::memcpy(&f, &b, sizeof f);
-    return f;
-}
-inline std::uint32_t to_bits32(float f) {
-    std::uint32_t b;
-    std::memcpy(&b, &f, sizeof b);
-    return b;
-}
-
-template <std::size_t N>
-inline float horner(float x, const float (&c)[N]) {
-    float p = c[N - 1];
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-        ((p = std::fma(p, x, c[N - 2 - I])), ...);
-    }(std::make_index_sequence<N - 1>{});
-    return p;
-}
 
 // -2 log(u) for u = (a + 1/2) / 2^32, with float's relative precision for every word a. u is
 // rounded to float once (a 2^-32 is exact) and split as u = 2^k m, m in [sqrt(1/2), sqrt(2)),
@@ -149,10 +132,10 @@ inline float neg2log_uniform_float(std::uint32_t a) {
                                   -0.13127554953098297f, 0.12722672522068024f, -0.07673641294240952f};
     constexpr float kTwoM32 = 2.3283064365386963e-10f, kTwoM33 = 1.1641532182693481e-10f;
     const float u = static_cast<float>(a) * kTwoM32 + kTwoM33;
-    const std::uint32_t ix = to_bits32(u);
+    const std::uint32_t ix = std::bit_cast<std::uint32_t>(u);
     const std::uint32_t tmp = ix - 0x3F3504F3u;  // the bits of sqrt(1/2)
     const std::int32_t k = static_cast<std::int32_t>(tmp) >> 23;  // k in [-33, 0]
-    const float m = from_bits32(ix - (tmp & 0xFF800000u));
+    const float m = std::bit_cast<float>(ix - (tmp & 0xFF800000u));
     // u - 1 = (a - 2^32 + 1/2) 2^-32, and a - 2^32 is a, read as a signed integer (a >= 2^31
     // wherever k = 0). (Not -(~a + 1/2) 2^-32: GCC 12 computes ~a by a vpternlogd that reads
     // its destination, a false dependency that chains the loop's iterations, 2.5x slower.)
@@ -160,7 +143,9 @@ inline float neg2log_uniform_float(std::uint32_t a) {
     // The choice by a bit mask, not a conditional: GCC would otherwise branch around the
     // conversions (they may raise FP flags), and the loops would not vectorise.
     const std::uint32_t pick = 0u - static_cast<std::uint32_t>(k == 0);
-    const float f = from_bits32((to_bits32(near_one) & pick) | (to_bits32(m - 1.0f) & ~pick));
+    const std::uint32_t f_bits =
+        (std::bit_cast<std::uint32_t>(near_one) & pick) | (std::bit_cast<std::uint32_t>(m - 1.0f) & ~pick);
+    const float f = std::bit_cast<float>(f_bits);
     const float log_m = std::fma(f * f, horner(f, P), f);
     const float kf = static_cast<float>(k);
     constexpr float kLn2Hi = 0.693359375f, kLn2Lo = -2.1219444170128554e-4f;  // k ln2hi is exact
@@ -184,8 +169,8 @@ inline void sincos_turn_float(std::uint32_t b, float& cos_out, float& sin_out) {
     const bool swap = (q & 1u) != 0;
     const float cq = swap ? s : c, sq = swap ? c : s;
     // quarter 1: (-sin, cos); 2: (-cos, -sin); 3: (sin, -cos).
-    cos_out = from_bits32(to_bits32(cq) ^ ((((q + 1u) >> 1) & 1u) << 31));
-    sin_out = from_bits32(to_bits32(sq) ^ ((q >> 1) << 31));
+    cos_out = std::bit_cast<float>(std::bit_cast<std::uint32_t>(cq) ^ ((((q + 1u) >> 1) & 1u) << 31));
+    sin_out = std::bit_cast<float>(std::bit_cast<std::uint32_t>(sq) ^ ((q >> 1) << 31));
 }
 
 // Box-Muller in float: the words (a, b) to two independent standard Gaussians.
