@@ -24,7 +24,9 @@ cd "$WORK"  # job logs land in the submit directory
 field() { scontrol show job "$1" 2> /dev/null | grep -o "\b$2=[^ ]*" | head -1 | cut -d= -f2-; }
 
 # Waits up to $2 s for job $1 to end and prints its final state. A requeued job waits for its
-# BeginTime (Slurm's requeue delay); the test moves that to now rather than sleep through it.
+# BeginTime, cred_expire + 1 s after the requeue (10 s in cluster.sh), and must: moving it to now
+# with `scontrol update StartTime=now` lets the job start within the second its credential was
+# revoked, and slurmd then kills it ("Job credential revoked"; the job ends FAILED).
 wait_job() {
     local id=$1 limit=$2 state="" waited=0
     while [ $waited -lt "$limit" ]; do
@@ -33,10 +35,6 @@ wait_job() {
             COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY | BOOT_FAIL | DEADLINE)
                 echo "$state"
                 return ;;
-            PENDING)
-                if [ "$(field "$id" Reason)" = BeginTime ]; then
-                    scontrol update JobId="$id" StartTime=now > /dev/null 2>&1 || true
-                fi ;;
         esac
         sleep 2
         waited=$((waited + 2))
