@@ -20,8 +20,10 @@
 
 #include "cli.hpp"
 #include "dln/config/config.hpp"
+#include "dln/io/failpoint.hpp"
 #include "dln/io/result_file.hpp"
 #include "dln/pde/petsc_session.hpp"
+#include "dln/sweep/stop_request.hpp"
 #include "dln/sweep/sweep_runner.hpp"
 
 namespace po = boost::program_options;
@@ -97,6 +99,8 @@ std::optional<config::Config> read_on_root(const Args& args, sweep::SweepOptions
 }  // namespace
 
 int sweep_command(const Args& args) {
+    // First of all: a stop requested while MPI starts is kept, not fatal (stop_request.hpp).
+    sweep::install_stop_handlers();
     pde::prepare_standalone_mpi();
     MPI_Init(nullptr, nullptr);
     int rank = 0;
@@ -115,7 +119,7 @@ int sweep_command(const Args& args) {
     try {
         // PetscInitialize and PetscFinalize are collective: every rank, even the master, holds one.
         std::optional<pde::PetscSession> petsc;
-        if (config.has_method("pde")) petsc.emplace();
+        if (config.has_method("pde")) petsc.emplace(pde::PetscSignals::application);
         const auto summary = sweep::run_sweep(MPI_COMM_WORLD, config, options);
         if (rank == 0) {
             std::cout << "dln sweep: " << summary.units << " units in " << summary.seconds << " s: "
@@ -135,6 +139,7 @@ int sweep_command(const Args& args) {
         std::cerr << "dln sweep: error on rank " << rank << ": " << e.what() << std::endl;
         MPI_Abort(MPI_COMM_WORLD, 1);
     }
+    io::failpoint("finalizing");  // a stop requested from here on must not turn into a failure
     MPI_Finalize();
     return status;
 }

@@ -48,6 +48,55 @@ for launch in mpi-usr1 mpi-term single-term; do
     result=$("$SAME" "$WORK/full.h5" "$out") && pass "$launch: $result" || fail "$launch: $result"
 done
 
+# A stop requested at the edges of a sweep, reached through failpoints that wait for the test:
+# in start-up (before any unit) it stops the sweep at once, with everything pending; after the
+# last unit (PETSc and the file closed, MPI_Finalize ahead) it changes nothing: exit 0, the sweep
+# ended. The default action of either signal would kill the process instead: a sweep that has
+# done all its work would then fail its Slurm job.
+cat > "$WORK/edge.ini" <<'INI'
+[run]
+time = 2
+snapshots = 3
+seeds = 1
+methods = sgd, pde
+[sweep]
+lr = 0.5, 2
+dim = 1000
+alpha = 0.1, 0.3
+INI
+"$DLN" sweep -q --config "$WORK/edge.ini" --output "$WORK/edge-ref.h5" > /dev/null || fail "edge reference run"
+# at_failpoint NAME POINT SIGNAL: runs the sweep alone until POINT, sends SIGNAL, lets it go on.
+at_failpoint() {
+    local name=$1 point=$2 signal=$3 marker="$WORK/$1.marker" pid
+    DLN_FAILPOINT=$point:1:resume DLN_FAILPOINT_MARKER=$marker \
+        "$DLN" sweep --config "$WORK/edge.ini" --output "$WORK/$name.h5" > "$WORK/$name.log" 2>&1 &
+    pid=$!
+    for _ in $(seq 600); do
+        { [ -e "$marker" ] || ! kill -0 $pid 2> /dev/null; } && break
+        sleep 0.05
+    done
+    [ -e "$marker" ] || fail "$name: failpoint $point not reached: $(cat "$WORK/$name.log")"
+    kill -"$signal" $pid
+    sleep 0.2  # the handler runs as soon as the process is scheduled; this is ample
+    rm -f "$marker"
+    status=0
+    wait $pid || status=$?
+}
+at_failpoint starting starting USR1
+# 8 units: sgd at 2 lr x 2 alpha x 1 seed, and pde at the same 4 (lr, alpha).
+pending=$(grep -o '^dln sweep: stopped on request with [0-9]* units' "$WORK/starting.log" | grep -o '[0-9]*')
+[ $status -eq 75 ] && [ "${pending:-0}" -eq 8 ] && pass "USR1 in start-up: status 75, all $pending units pending" \
+    || fail "USR1 in start-up: status $status: $(cat "$WORK/starting.log")"
+"$DLN" sweep -q --config "$WORK/edge.ini" --output "$WORK/starting.h5" --resume > /dev/null || fail "resume after start-up stop"
+result=$("$SAME" "$WORK/edge-ref.h5" "$WORK/starting.h5") && pass "resumed: $result" || fail "resumed: $result"
+for signal in USR1 TERM; do
+    at_failpoint "final-$signal" finalizing $signal
+    [ $status -eq 0 ] && [ ! -e "$WORK/final-$signal.h5.journal" ] \
+        && pass "$signal after the last unit: status 0, the sweep ended" \
+        || fail "$signal after the last unit: status $status: $(cat "$WORK/final-$signal.log")"
+    result=$("$SAME" "$WORK/edge-ref.h5" "$WORK/final-$signal.h5") && pass "$signal: $result" || fail "$signal: $result"
+done
+
 # Resuming a complete file computes nothing; resuming with other keys is refused and touches nothing.
 "$DLN" sweep -q --config "$WORK/sweep.ini" --output "$WORK/mpi-usr1.h5" --resume | grep -q '^dln sweep: 0 units' \
     && pass "complete file: nothing to do" || fail "resume of a complete file computed something"

@@ -13,6 +13,7 @@ struct Armed {
     std::string name;  // empty: no failpoint armed in this process
     long hit_at = 1;
     long hits = 0;
+    bool resume = false;  // go on once the marker is removed, instead of waiting to be killed
 };
 
 Armed& armed() {
@@ -23,7 +24,11 @@ Armed& armed() {
         const std::string text(spec);
         const auto colon = text.find(':');
         a.name = text.substr(0, colon);
-        if (colon != std::string::npos) a.hit_at = std::strtol(text.c_str() + colon + 1, nullptr, 10);
+        if (colon != std::string::npos) {
+            char* end = nullptr;
+            a.hit_at = std::strtol(text.c_str() + colon + 1, &end, 10);
+            a.resume = std::string(end) == ":resume";
+        }
         return a;
     }();
     return state;
@@ -34,9 +39,15 @@ Armed& armed() {
 void failpoint(const char* name) {
     Armed& a = armed();
     if (a.name.empty() || a.name != name || ++a.hits != a.hit_at) return;
-    if (const char* marker = std::getenv("DLN_FAILPOINT_MARKER")) {
+    const char* marker = std::getenv("DLN_FAILPOINT_MARKER");
+    if (marker != nullptr) {
         const int fd = ::open(marker, O_WRONLY | O_CREAT, 0644);
         if (fd >= 0) ::close(fd);
+    }
+    if (a.resume && marker != nullptr) {
+        // Polled, not awaited with sigsuspend: under MPI a signal may be handled by any thread.
+        while (::access(marker, F_OK) == 0) ::usleep(10000);
+        return;
     }
     for (;;) ::pause();  // until the test's SIGKILL
 }

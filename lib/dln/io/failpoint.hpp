@@ -5,8 +5,10 @@
 // file not closed) last microseconds, too short to hit by timing. With
 //     DLN_FAILPOINT=<name>:<n>  DLN_FAILPOINT_MARKER=<path>
 // the n-th time this process passes failpoint(<name>) it creates <path> and sleeps until killed;
-// the test waits for <path> and kills the job. Without DLN_FAILPOINT this is one branch on a
-// cached flag.
+// the test waits for <path> and kills the job. With DLN_FAILPOINT=<name>:<n>:resume it sleeps
+// only until the test removes <path>, then goes on: the test can act at that moment (send a
+// signal, say) and see what the program does next. Without DLN_FAILPOINT this is one branch on
+// a cached flag.
 #pragma once
 
 namespace dln::io {

@@ -20,13 +20,18 @@ void prepare_standalone_mpi() {
     setenv("OMPI_MCA_pml", "ob1", 0);
 }
 
-PetscSession::PetscSession() {
+PetscSession::PetscSession(PetscSignals signals) {
     PetscBool initialised = PETSC_FALSE;
     PetscInitialized(&initialised);
     if (initialised) return;
     int mpi_ready = 0;
     MPI_Initialized(&mpi_ready);
     if (!mpi_ready) prepare_standalone_mpi();
+    // PetscOptionsSetValue may be called before PetscInitialize, for exactly such options.
+    if (signals == PetscSignals::application &&
+        PetscOptionsSetValue(nullptr, "-no_signal_handler", "true") != 0) {
+        throw std::runtime_error("PETSc refused -no_signal_handler");
+    }
     if (PetscInitializeNoArguments() != 0) throw std::runtime_error("PETSc failed to initialise");
     owner_ = true;
 }

@@ -11,9 +11,14 @@ namespace dln::pde {
 // mpirun, and never overrides a value the user set.
 void prepare_standalone_mpi();
 
+// Which signals PETSc may catch. A program that handles SIGTERM itself (dln sweep) wants
+// PETSc's handlers off (-no_signal_handler): PetscFinalize would otherwise reset SIGTERM to
+// its default action, and a SIGTERM that arrives after the work is done would kill the rank.
+enum class PetscSignals { petsc, application };
+
 class PetscSession {
 public:
-    PetscSession();
+    explicit PetscSession(PetscSignals signals = PetscSignals::petsc);
     ~PetscSession();
     PetscSession(const PetscSession&) = delete;
     PetscSession& operator=(const PetscSession&) = delete;

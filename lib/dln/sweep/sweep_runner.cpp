@@ -7,7 +7,6 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
-#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -23,6 +22,7 @@
 #include "dln/io/result_file.hpp"
 #include "dln/io/sweep_journal.hpp"
 #include "dln/sweep/sweep_grid.hpp"
+#include "dln/sweep/stop_request.hpp"
 #include "dln/sweep/unit_runner.hpp"
 #include "dln/version.hpp"
 
@@ -52,31 +52,6 @@ struct Assignment {
 
 // How often a failed unit is computed before a resume leaves it alone: once, then one retry.
 constexpr std::int8_t kAttempts = 2;
-
-// Raised by SIGUSR1, SIGTERM or SIGINT: what Slurm and a user send to end a job early. The
-// master then hands out nothing more and the workers abandon the units in flight, so the file is
-// closed consistently and the sweep can be resumed.
-std::atomic<bool> g_stop{false};
-
-extern "C" void request_stop(int) { g_stop.store(true); }
-
-class SignalGuard {
-public:
-    SignalGuard() {
-        g_stop.store(false);
-        struct sigaction action {};
-        action.sa_handler = request_stop;
-        sigemptyset(&action.sa_mask);
-        for (int i = 0; i < 3; ++i) sigaction(kSignals[i], &action, &previous_[i]);
-    }
-    ~SignalGuard() {
-        for (int i = 0; i < 3; ++i) sigaction(kSignals[i], &previous_[i], nullptr);
-    }
-
-private:
-    static constexpr int kSignals[3] = {SIGUSR1, SIGTERM, SIGINT};
-    struct sigaction previous_[3];
-};
 
 class Progress {
 public:
@@ -119,7 +94,7 @@ public:
     SweepSummary finish() {
         summary_.seconds = seconds();
         summary_.pending = todo_ - finished_;
-        summary_.interrupted = g_stop.load();
+        summary_.interrupted = stop_requested();
         summary_.ended = summary_.pending == 0 && retry_left_ == 0;
         return summary_;
     }
@@ -168,9 +143,9 @@ std::vector<Report> compute_and_write(const SweepGrid& grid, const std::vector<T
     std::vector<io::UnitRecord> records;
     try {
         if (units.size() == 1) {
-            records.push_back(compute_unit(grid, *units.front(), method, &g_stop));
+            records.push_back(compute_unit(grid, *units.front(), method, &stop_flag()));
         } else {
-            records = compute_sgd_batch(grid, units, &g_stop);
+            records = compute_sgd_batch(grid, units, &stop_flag());
         }
     } catch (const sim::Cancelled&) {
         std::vector<Report> abandoned(batch.size());
@@ -264,7 +239,7 @@ void master(MPI_Comm comm, int size, const std::vector<std::vector<Assignment>>&
         }
         static const std::vector<Assignment> none;
         const std::vector<Assignment>* handout = &none;
-        if (next < batches.size() && !g_stop.load()) {
+        if (next < batches.size() && !stop_requested()) {
             handout = &batches[next++];
         } else {
             --running;
@@ -278,7 +253,7 @@ void worker(MPI_Comm comm, const SweepGrid& grid, const std::vector<Task>& tasks
     std::vector<Report> reports(1);  // the first request: no task
     std::vector<Assignment> batch;
     while (true) {
-        const int stopping = g_stop.load() ? 1 : 0;
+        const int stopping = stop_requested() ? 1 : 0;
         for (auto& report : reports) report.stopping = stopping;
         MPI_Send(reports.data(), static_cast<int>(reports.size() * sizeof(Report)), MPI_BYTE, 0, kTagReport, comm);
         if (stopping) return;
@@ -511,7 +486,8 @@ SweepSummary run_sweep(MPI_Comm comm, const config::Config& config, const SweepO
     MPI_Comm_size(comm, &size);
     const SweepGrid grid(config);
     const auto& tasks = grid.tasks();
-    const SignalGuard signals;
+    io::failpoint("starting");  // a stop requested before here must stop the sweep at once
+    install_stop_handlers();  // again: PETSc, say, may have replaced them since
     std::ostream* log = options.quiet ? nullptr : options.log;
 
     // The journal exists before the file does, so whatever a crash leaves can be rebuilt.
@@ -541,7 +517,7 @@ SweepSummary run_sweep(MPI_Comm comm, const config::Config& config, const SweepO
     const auto batches = form_batches(grid, todo, options.batch);
     if (size == 1) {
         for (const auto& batch : batches) {
-            if (g_stop.load()) break;
+            if (stop_requested()) break;
             const auto reports = compute_and_write(grid, tasks, batch, file, journal_writer);
             for (const auto& report : reports) progress.record(report);
             if (reports.front().status == kAbandoned) break;
@@ -555,9 +531,12 @@ SweepSummary run_sweep(MPI_Comm comm, const config::Config& config, const SweepO
     file.close();
     auto summary = progress.finish();
     summary.replayed = replayed;
-    // Every rank learns whether the sweep was interrupted, whoever received the signal.
+    // Every rank learns whether the sweep was interrupted, whoever received the signal; a request
+    // that came when nothing was left to compute (rank 0 knows) interrupted nothing.
     int interrupted = summary.interrupted ? 1 : 0;
     MPI_Allreduce(MPI_IN_PLACE, &interrupted, 1, MPI_INT, MPI_MAX, comm);
+    if (rank == 0 && summary.pending == 0) interrupted = 0;
+    MPI_Bcast(&interrupted, 1, MPI_INT, 0, comm);
     summary.interrupted = interrupted != 0;
     if (rank == 0) {
         summary.ended = summary.ended && !summary.interrupted;

@@ -55,7 +55,7 @@ struct SweepSummary {
     std::size_t abandoned = 0, pending = 0;  // given up when asked to stop; left for a resume
     std::size_t replayed = 0;                // units restored from the journal into the file
     bool ended = false;  // nothing is left to compute: the journal was removed
-    bool interrupted = false;                // a stop was requested (SIGUSR1, SIGTERM, SIGINT)
+    bool interrupted = false;  // a stop was requested (SIGUSR1, SIGTERM, SIGINT) and units are left
     double seconds = 0.0;
 };
 
@@ -66,8 +66,9 @@ bool share_setup(MPI_Comm comm, const config::Config* on_root, config::Config& c
 
 // Collective over comm; every rank passes the same config and options (options.plan from
 // plan_output). The summary is valid on rank 0 (interrupted on every rank). SIGUSR1, SIGTERM or
-// SIGINT make it stop handing out work, abandon the units in flight, close the file consistently
-// and return interrupted. Every finished unit is journaled (io::SweepJournal) before it is
+// SIGINT (stop_request.hpp; the handlers stay installed after it returns) make it stop handing
+// out work, abandon the units in flight, close the file consistently and return interrupted,
+// unless nothing was left to compute. Every finished unit is journaled (io::SweepJournal) before it is
 // written to the file; the journal is removed when the sweep ends with nothing left to compute.
 SweepSummary run_sweep(MPI_Comm comm, const config::Config& config, const SweepOptions& options);
 
