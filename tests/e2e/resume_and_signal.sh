@@ -84,7 +84,7 @@ at_failpoint() {
 }
 at_failpoint starting starting USR1
 # 8 units: sgd at 2 lr x 2 alpha x 1 seed, and pde at the same 4 (lr, alpha).
-pending=$(grep -o '^dln sweep: stopped on request with [0-9]* units' "$WORK/starting.log" | grep -o '[0-9]*')
+pending=$(grep -o '^dln sweep: stopped on request with [0-9]* units' "$WORK/starting.log" | grep -o '[0-9]*' || true)
 [ $status -eq 75 ] && [ "${pending:-0}" -eq 8 ] && pass "USR1 in start-up: status 75, all $pending units pending" \
     || fail "USR1 in start-up: status $status: $(cat "$WORK/starting.log")"
 "$DLN" sweep -q --config "$WORK/edge.ini" --output "$WORK/starting.h5" --resume > /dev/null || fail "resume after start-up stop"
