@@ -98,12 +98,9 @@ lr = 0.5, 2, 9
 dim = 4000, 8000
 alpha = 0.1, 0.3
 INI
-"$DLN" sweep -q --config "$WORK/stopped.ini" --output "$WORK/stopped.h5" > "$WORK/stopped.log" 2>&1 &
-pid=$!
-sleep 2  # after the first units (the largest, d = 8000, take about 0.7 s), well before the end (6 s)
-kill -USR1 $pid
-status=0
-wait $pid || status=$?
+# Stopped once the first unit is journaled: its lockstep batch (the 6 points at d = 8000, seed
+# 0) is written, the other 18 units stay pending.
+signal_at journaled:1 USR1 "$WORK/stopped.log" "$DLN" sweep -q --config "$WORK/stopped.ini" --output "$WORK/stopped.h5"
 pending=$("$DLN" status "$WORK/stopped.h5" | awk '$1 == "sgd" {print $6}')
 done_units=$("$DLN" status "$WORK/stopped.h5" | awk '$1 == "sgd" {print $3 + $4}')
 [ $status -eq 75 ] && [ "${pending:-0}" -gt 0 ] && pass "stopped sweep: $done_units done, $pending sgd units pending" \

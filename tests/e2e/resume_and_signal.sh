@@ -65,24 +65,7 @@ dim = 1000
 alpha = 0.1, 0.3
 INI
 "$DLN" sweep -q --config "$WORK/edge.ini" --output "$WORK/edge-ref.h5" > /dev/null || fail "edge reference run"
-# at_failpoint NAME POINT SIGNAL: runs the sweep alone until POINT, sends SIGNAL, lets it go on.
-at_failpoint() {
-    local name=$1 point=$2 signal=$3 marker="$WORK/$1.marker" pid
-    DLN_FAILPOINT=$point:1:resume DLN_FAILPOINT_MARKER=$marker \
-        "$DLN" sweep --config "$WORK/edge.ini" --output "$WORK/$name.h5" > "$WORK/$name.log" 2>&1 &
-    pid=$!
-    for _ in $(seq 600); do
-        { [ -e "$marker" ] || ! kill -0 $pid 2> /dev/null; } && break
-        sleep 0.05
-    done
-    [ -e "$marker" ] || fail "$name: failpoint $point not reached: $(cat "$WORK/$name.log")"
-    kill -"$signal" $pid
-    sleep 0.2  # the handler runs as soon as the process is scheduled; this is ample
-    rm -f "$marker"
-    status=0
-    wait $pid || status=$?
-}
-at_failpoint starting starting USR1
+signal_at starting:1 USR1 "$WORK/starting.log" "$DLN" sweep --config "$WORK/edge.ini" --output "$WORK/starting.h5"
 # 8 units: sgd at 2 lr x 2 alpha x 1 seed, and pde at the same 4 (lr, alpha).
 pending=$(grep -o '^dln sweep: stopped on request with [0-9]* units' "$WORK/starting.log" | grep -o '[0-9]*' || true)
 [ $status -eq 75 ] && [ "${pending:-0}" -eq 8 ] && pass "USR1 in start-up: status 75, all $pending units pending" \
@@ -90,7 +73,8 @@ pending=$(grep -o '^dln sweep: stopped on request with [0-9]* units' "$WORK/star
 "$DLN" sweep -q --config "$WORK/edge.ini" --output "$WORK/starting.h5" --resume > /dev/null || fail "resume after start-up stop"
 result=$("$SAME" "$WORK/edge-ref.h5" "$WORK/starting.h5") && pass "resumed: $result" || fail "resumed: $result"
 for signal in USR1 TERM; do
-    at_failpoint "final-$signal" finalizing $signal
+    signal_at finalizing:1 $signal "$WORK/final-$signal.log" \
+        "$DLN" sweep --config "$WORK/edge.ini" --output "$WORK/final-$signal.h5"
     [ $status -eq 0 ] && [ ! -e "$WORK/final-$signal.h5.journal" ] \
         && pass "$signal after the last unit: status 0, the sweep ended" \
         || fail "$signal after the last unit: status $status: $(cat "$WORK/final-$signal.log")"
