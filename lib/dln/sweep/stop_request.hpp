@@ -11,8 +11,8 @@ namespace dln::sweep {
 // (another library may have replaced it). Never undone, on purpose: a request that arrives before
 // the sweep starts is kept, so the sweep stops at once instead of being killed in start-up, and
 // one that arrives after the last unit (in MPI_Finalize, say) is harmless, where the default
-// action would kill the rank and turn a finished sweep into a failed job. A second SIGINT kills
-// the process, as Ctrl-C twice does in most tools.
+// action would kill the rank and turn a finished sweep into a failed job. A SIGINT that comes
+// after an earlier request (Ctrl-C twice, say) kills the process, as in most tools.
 void install_stop_handlers();
 
 // The flag the signals set; units poll it through their `cancel` argument (unit_runner.hpp).
