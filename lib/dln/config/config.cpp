@@ -30,10 +30,13 @@ const std::vector<Key>& keys() {
         {"run.seed", "1", "global seed, 0 .. 4294967295; data depend on (seed, dim, replicate) only"},
         {"run.threshold", "0.01", "tau of false_support: |w_i| > tau on a null coordinate counts (>= 0)"},
         {"sde.dt", "auto", "time step of the homogenized SDE: auto (1/d, one SGD step) or a positive number"},
-        {"pde.cells", "240", "finite volumes per coordinate class on the co-moving grid (>= 4)"},
+        {"pde.rtol", "1e-3", "relative accuracy of the PDE's excess risk at every snapshot (in (0, 0.1]); the solver chooses its resolution for it"},
+        {"pde.cells", "auto", "finite volumes per coordinate class on the co-moving grid: auto (chosen for pde.rtol) or a number >= 4"},
         {"pde.width", "12", "half-width L of the co-moving grid, in units of the class's standard deviation"},
-        {"pde.target_nodes", "16", "Gauss-Hermite nodes for a gaussian target law (>= 1)"},
-        {"pde.spectrum_nodes", "8", "equal-mass bins of the power-law spectrum (>= 1)"},
+        {"pde.target_nodes", "auto", "quadrature nodes of a gaussian target law: auto (chosen for pde.rtol) or a number >= 1"},
+        {"pde.spectrum_nodes", "auto", "quadrature nodes of a continuous spectrum: auto (chosen for pde.rtol) or a number >= 1"},
+        {"pde.max_cells", "3840", "the most cells per class that auto may choose (>= 4)"},
+        {"pde.max_classes", "256", "the most coordinate classes that auto may choose (>= 1)"},
         {"sweep.lr", "0.5", "learning rates gamma (> 0): a value, a comma list, linspace(a,b,n) or logspace(a,b,n)"},
         {"sweep.dim", "1000", "dimensions d (whole numbers >= 1), same forms as sweep.lr"},
         {"sweep.alpha", "0.1", "initialisation scales alpha (> 0), same forms as sweep.lr"},
@@ -177,14 +180,24 @@ Config validate(const Values& v) {
         c.sde_dt = number(v, "sde.dt");
         require(c.sde_dt > 0.0, "sde.dt", v.at("sde.dt") + " is not positive (or auto)");
     }
-    c.pde_cells = checked("pde.cells", v, [](const std::string& s) { return parse_count(s, 100'000'000); });
-    require(c.pde_cells >= 4, "pde.cells", "needs at least 4 cells");
+    c.pde_rtol = number(v, "pde.rtol");
+    require(c.pde_rtol > 0.0 && c.pde_rtol <= 0.1, "pde.rtol", v.at("pde.rtol") + " is outside (0, 0.1]");
+    // A resolution key is auto (0 here: the controller chooses) or an explicit count.
+    auto resolution = [&](const std::string& key, std::uint64_t max, std::size_t least, const char* unit) {
+        if (trim(v.at(key)) == "auto") return std::size_t{0};
+        const auto n = checked(key, v, [max](const std::string& s) { return parse_count(s, max); });
+        require(n >= least, key, "needs at least " + std::to_string(least) + " " + unit + " (or auto)");
+        return static_cast<std::size_t>(n);
+    };
+    c.pde_cells = resolution("pde.cells", 100'000'000, 4, "cells");
     c.pde_width = number(v, "pde.width");
     require(c.pde_width > 0.0, "pde.width", v.at("pde.width") + " is not positive");
-    c.pde_target_nodes = checked("pde.target_nodes", v, [](const std::string& s) { return parse_count(s, 200); });
-    require(c.pde_target_nodes >= 1, "pde.target_nodes", "needs at least 1 node");
-    c.pde_spectrum_nodes = checked("pde.spectrum_nodes", v, [](const std::string& s) { return parse_count(s, 100'000); });
-    require(c.pde_spectrum_nodes >= 1, "pde.spectrum_nodes", "needs at least 1 node");
+    c.pde_target_nodes = resolution("pde.target_nodes", 100'000, 1, "node");
+    c.pde_spectrum_nodes = resolution("pde.spectrum_nodes", 100'000, 1, "node");
+    c.pde_max_cells = resolution("pde.max_cells", 100'000'000, 4, "cells");
+    require(c.pde_max_cells > 0, "pde.max_cells", "must be a number, not auto");
+    c.pde_max_classes = resolution("pde.max_classes", 1'000'000, 1, "class");
+    require(c.pde_max_classes > 0, "pde.max_classes", "must be a number, not auto");
 
     auto axis = [&](const std::string& key) {
         return checked(key, v, [](const std::string& s) { return parse_axis(s); });

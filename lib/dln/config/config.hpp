@@ -42,10 +42,13 @@ struct Config {
     std::uint32_t seed = 1;
     double threshold = 1e-2;
     double sde_dt = 0.0;  // 0: one SGD step, 1/d
-    std::size_t pde_cells = 240;
+    double pde_rtol = 1e-3;
+    std::size_t pde_cells = 0;           // 0: auto
     double pde_width = 12.0;
-    std::size_t pde_target_nodes = 16;
-    std::size_t pde_spectrum_nodes = 8;
+    std::size_t pde_target_nodes = 0;    // 0: auto
+    std::size_t pde_spectrum_nodes = 0;  // 0: auto
+    std::size_t pde_max_cells = 3840;
+    std::size_t pde_max_classes = 256;
     std::vector<double> lr;
     std::vector<std::uint64_t> dim;
     std::vector<double> alpha;

@@ -22,6 +22,8 @@
 #pragma once
 
 #include <cstddef>
+#include <limits>
+#include <string>
 #include <memory>
 #include <vector>
 
@@ -52,9 +54,26 @@ struct ClassDiagnostics {
     double q;            // Q_k
 };
 
+// What the error controller (error_control.hpp) chose and estimated for a solve.
+struct PdeAccuracy {
+    static constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+    double error_estimate = nan;    // estimated error measure of the result (sum of the three parts)
+    double grid_error = nan;        // the part of the finite-volume grid
+    double quadrature_error = nan;  // the part of the class quadrature (0 for a discrete law)
+    double time_error = nan;        // the part of the time integration
+    std::size_t cells = 0;          // finite volumes per class
+    std::size_t classes = 0;        // coordinate classes
+    std::size_t target_nodes = 0;   // nodes of the target law's quadrature (0: a discrete law)
+    std::size_t spectrum_nodes = 0; // nodes of the spectrum's quadrature (0: a discrete law)
+    double predicted_rate = nan;    // rho of THEORY.md §5 from the classes' Q_k at T
+    bool met_tolerance = false;     // error_estimate <= rtol
+    std::string warning;            // set when the tolerance was not met: one line naming the point
+};
+
 struct PdeTrajectory : sim::Trajectory {
     std::vector<std::vector<ClassDiagnostics>> classes;  // [snapshot][class]
     std::size_t steps = 0;                               // accepted TS steps
+    PdeAccuracy accuracy;                                // filled by solve_pde_to_tolerance
 };
 
 class FokkerPlanckSolver {

@@ -56,8 +56,8 @@ double SweepGrid::cost(const WorkUnit& unit, const std::string& method) const {
     // cells (more at large lr), growing about linearly with the cells; it does not depend on d.
     // The default data have 2 classes, a gaussian target or a power-law spectrum 16 or more.
     pde::QuadratureSpec quadrature;
-    quadrature.target_nodes = config_.pde_target_nodes;
-    quadrature.spectrum_nodes = config_.pde_spectrum_nodes;
+    if (config_.pde_target_nodes > 0) quadrature.target_nodes = config_.pde_target_nodes;
+    if (config_.pde_spectrum_nodes > 0) quadrature.spectrum_nodes = config_.pde_spectrum_nodes;
     double classes = 2.0;
     try {
         classes = static_cast<double>(
@@ -65,7 +65,7 @@ double SweepGrid::cost(const WorkUnit& unit, const std::string& method) const {
     } catch (const std::invalid_argument&) {
         // The solve will fail at once on this initialisation: it costs nothing to schedule.
     }
-    return 0.01 * classes * config_.time * static_cast<double>(config_.pde_cells) / 240.0;
+    return 0.01 * classes * config_.time * static_cast<double>(config_.pde_cells > 0 ? config_.pde_cells : 240) / 240.0;
 }
 
 std::string SweepGrid::describe(const WorkUnit& unit, const std::string& method) const {

@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "dln/pde/fokker_planck_solver.hpp"
+#include "dln/pde/error_control.hpp"
 #include "dln/sim/sde_simulator.hpp"
 #include "dln/sim/sgd_simulator.hpp"
 #include "dln/version.hpp"
@@ -28,12 +28,15 @@ io::ResultLayout result_layout(const SweepGrid& grid) {
     return layout;
 }
 
-pde::PdeSpec pde_spec(const config::Config& c) {
-    pde::PdeSpec spec;
+pde::AccuracySpec pde_accuracy(const config::Config& c) {
+    pde::AccuracySpec spec;
+    spec.rtol = c.pde_rtol;
     spec.cells = c.pde_cells;
     spec.width = c.pde_width;
-    spec.quadrature.target_nodes = c.pde_target_nodes;
-    spec.quadrature.spectrum_nodes = c.pde_spectrum_nodes;
+    spec.target_nodes = c.pde_target_nodes;
+    spec.spectrum_nodes = c.pde_spectrum_nodes;
+    spec.max_cells = c.pde_max_cells;
+    spec.max_classes = c.pde_max_classes;
     return spec;
 }
 
@@ -48,7 +51,7 @@ sim::Trajectory compute_trajectory(const SweepGrid& grid, const WorkUnit& unit, 
         const double dt = c.sde_dt > 0.0 ? c.sde_dt : 1.0 / static_cast<double>(point.dim);
         return sim::simulate_sde(point, run, c.seed, grid.replicate(unit), dt);
     }
-    if (method == "pde") return pde::solve_pde(point, run, pde_spec(c));
+    if (method == "pde") return pde::solve_pde_to_tolerance(point, run, pde_accuracy(c));
     throw std::invalid_argument("method '" + method + "' is not implemented");
 }
 

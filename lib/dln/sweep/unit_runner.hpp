@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "dln/io/result_file.hpp"
-#include "dln/pde/fokker_planck_solver.hpp"
+#include "dln/pde/error_control.hpp"
 #include "dln/sweep/sweep_grid.hpp"
 
 namespace dln::sweep {
@@ -15,8 +15,8 @@ namespace dln::sweep {
 // The observable names in file order, and the file layout of a grid.
 io::ResultLayout result_layout(const SweepGrid& grid);
 
-// The PDE discretisation the configuration asks for.
-pde::PdeSpec pde_spec(const config::Config& config);
+// The PDE accuracy and resolution the configuration asks for.
+pde::AccuracySpec pde_accuracy(const config::Config& config);
 
 // The unit's trajectory with the given method (for `dln run`, which prints it as it is).
 // A raised cancel flag abandons the run by throwing sim::Cancelled.
