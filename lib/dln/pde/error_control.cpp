@@ -1,7 +1,14 @@
 #include "dln/pde/error_control.hpp"
 
+#include <petscsys.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <stdexcept>
+#include <tuple>
 
 #include "dln/pde/late_time_rate.hpp"
 
@@ -24,23 +31,301 @@ double excess_risk_error(const sim::Trajectory& approx, const sim::Trajectory& r
     return worst;
 }
 
-// PLACEHOLDER (interface only): one solve at fixed resolution; the controller replaces it.
+namespace {
+
+// How the tolerance is shared between the three parts. The time integration is the cheapest to
+// make accurate (a tighter TS tolerance costs a few more steps), so it gets the smallest share.
+constexpr double time_share = 0.1, grid_share = 0.45, quadrature_share = 0.45;
+
+// The TS tolerance the first solve uses, as a fraction of pde.rtol. Measured on the linear
+// closed form and the default point (README "The PDE's accuracy"): the time error in the excess
+// risk is 1 to 30 times the TS rtol, so rtol / 300 leaves at most a tenth of pde.rtol.
+constexpr double ts_rtol_fraction = 1.0 / 300.0;
+constexpr double ts_atol_fraction = 1e-3;  // TS atol = this * TS rtol (the state is O(1))
+// The coarsest grid of the automatic ladder, and the grid the quadrature and the time error are
+// estimated on (their differences are smooth in the grid: a coarse grid measures them to a few
+// per cent of themselves).
+constexpr std::size_t first_cells = 30;
+
+// Richardson's denominator 2^p - 1 for an observed order p. With two levels only the nominal
+// order of the method is known; with three, the observed order, kept within [1, nominal]: a
+// pre-asymptotic ladder converging more slowly than its nominal order must not be credited
+// with the nominal order, and one converging faster is not trusted beyond it.
+double richardson(double coarse_difference, double fine_difference, double nominal) {
+    double p = nominal;
+    if (coarse_difference > 0.0 && fine_difference > 0.0 && std::isfinite(coarse_difference)) {
+        p = std::clamp(std::log2(coarse_difference / fine_difference), 1.0, nominal);
+    }
+    return std::pow(2.0, p) - 1.0;
+}
+
+// Which laws have no quadrature error, where the continuous ones start, and their nominal orders.
+// (Placeholders until the quadrature room says so itself.)
+bool target_law_is_discrete(const model::DataSpec& data) { return data.target != model::TargetLaw::gaussian || data.sparsity == 0.0; }
+bool spectrum_is_discrete(const model::DataSpec& data) { return data.spectrum == model::Spectrum::isotropic; }
+constexpr std::size_t first_target_nodes = 8, first_spectrum_nodes = 4;
+enum class QuadratureLaw { target, spectrum };
+double quadrature_order(const model::DataSpec&, QuadratureLaw) { return 2.0; }
+
+struct Resolution {
+    std::size_t cells, target_nodes, spectrum_nodes;
+    double ts_rtol;
+    bool operator<(const Resolution& o) const {
+        return std::tie(cells, target_nodes, spectrum_nodes, ts_rtol) <
+               std::tie(o.cells, o.target_nodes, o.spectrum_nodes, o.ts_rtol);
+    }
+};
+
+// The solves of one point, each computed once.
+class Ladder {
+public:
+    Ladder(const sim::PointSpec& point, const sim::RunSpec& run, const AccuracySpec& spec)
+        : point_(point), run_(run), spec_(spec) {}
+
+    const PdeTrajectory& solve(const Resolution& r) {
+        auto found = cache_.find(r);
+        if (found != cache_.end()) return found->second;
+        PdeSpec one;
+        one.cells = r.cells;
+        one.width = spec_.width;
+        one.quadrature.target_nodes = r.target_nodes;
+        one.quadrature.spectrum_nodes = r.spectrum_nodes;
+        one.rtol = r.ts_rtol;
+        one.atol = ts_atol_fraction * r.ts_rtol;
+        const auto classes = make_classes(point_.data, point_.parametrization, point_.alpha, one.quadrature);
+        FokkerPlanckSolver solver(point_.parametrization, point_.lr, point_.data.noise, classes, one);
+        auto trajectory = solver.run(run_);
+        if (std::getenv("DLN_PDE_TRACE")) std::fprintf(stderr, "trace: solve cells %zu tn %zu sn %zu ts %.1e classes %zu steps %zu R(T) %.10g\n", r.cells, r.target_nodes, r.spectrum_nodes, r.ts_rtol, classes.size(), trajectory.steps, trajectory.snapshots.back()[model::risk]);
+        trajectory.accuracy.cells = r.cells;
+        trajectory.accuracy.classes = classes.size();
+        class_lists_[r] = classes;
+        return cache_.emplace(r, std::move(trajectory)).first->second;
+    }
+
+    std::size_t classes(const Resolution& r) const {
+        return make_classes(point_.data, point_.parametrization, point_.alpha, {r.target_nodes, r.spectrum_nodes}).size();
+    }
+    const std::vector<CoordinateClass>& class_list(const Resolution& r) const { return class_lists_.at(r); }
+
+    double noise() const { return point_.data.noise; }
+
+    double error(const Resolution& a, const Resolution& b) {
+        return excess_risk_error(solve(a), solve(b), point_.data.noise);
+    }
+
+private:
+    const sim::PointSpec& point_;
+    const sim::RunSpec& run_;
+    const AccuracySpec& spec_;
+    std::map<Resolution, PdeTrajectory> cache_;
+    std::map<Resolution, std::vector<CoordinateClass>> class_lists_;
+};
+
+// A PETSc option that overrides the TS tolerances makes every solve use the same ones, so the
+// time error cannot be estimated by changing them.
+bool ts_tolerance_overridden() {
+    PetscBool rtol = PETSC_FALSE, atol = PETSC_FALSE;
+    PetscOptionsHasName(nullptr, nullptr, "-ts_rtol", &rtol);
+    PetscOptionsHasName(nullptr, nullptr, "-ts_atol", &atol);
+    return rtol == PETSC_TRUE || atol == PETSC_TRUE;
+}
+
+// Doubles one resolution (the nodes of one law, through `with`) from `start` until the
+// Richardson estimate of the finer level's error is within `budget` or the next level would
+// exceed `cap`. Returns the chosen level and its estimate. An explicit value is used as given,
+// its error estimated from the level below it.
+struct Refined {
+    std::size_t value;
+    double estimate;
+};
+
+template <class With>
+Refined refine(Ladder& ladder, std::size_t start, std::size_t cap, double budget, double nominal_order, With with,
+               bool explicit_value) {
+    if (explicit_value) {
+        const std::size_t coarse = std::max<std::size_t>(1, start / 2);
+        if (coarse == start) return {start, std::numeric_limits<double>::quiet_NaN()};
+        const double ratio = static_cast<double>(start) / static_cast<double>(coarse);
+        const double difference = ladder.error(with(coarse), with(start));
+        return {start, difference / (std::pow(ratio, nominal_order) - 1.0)};
+    }
+    std::size_t n = start;
+    double previous = std::numeric_limits<double>::quiet_NaN();
+    double estimate = std::numeric_limits<double>::infinity();
+    while (2 * n <= cap) {
+        const double difference = ladder.error(with(n), with(2 * n));
+        estimate = difference / richardson(previous, difference, nominal_order);
+        n *= 2;
+        if (estimate <= budget) break;
+        previous = difference;
+    }
+    return {n, estimate};
+}
+
+// Richardson extrapolation in the cell width of two solves on grids h and h/2: the finite-volume
+// scheme is symmetric, so its error expands in even powers of h, and X = R_fine + (R_fine -
+// R_coarse)/3 removes the h^2 term (measured: X converges like h^4, README "The PDE's accuracy").
+// Every observable that is a smooth integral of the densities is extrapolated; false_support
+// counts coordinates past a threshold, which is not smooth in h, and is the fine grid's.
+PdeTrajectory extrapolate(const PdeTrajectory& coarse, const PdeTrajectory& fine) {
+    PdeTrajectory out = fine;
+    for (std::size_t j = 0; j < out.snapshots.size() && j < coarse.snapshots.size(); ++j) {
+        for (std::size_t k = 0; k < model::observable_count; ++k) {
+            if (k == model::false_support) continue;
+            const double f = fine.snapshots[j][k], c = coarse.snapshots[j][k];
+            if (std::isfinite(f) && std::isfinite(c)) out.snapshots[j][k] = f + (f - c) / 3.0;
+        }
+    }
+    return out;
+}
+
+// The grid ladder N0, 2 N0, 4 N0, ...: solves R_k, extrapolations X_k = X(R_{k-1}, R_k), and
+// the estimate of X_k's error from d_k = |X_k - X_{k-1}|: d_k / (2^p - 1) with p the observed
+// order of the X's (from d_{k-1} / d_k, kept within [2, 4]), or p = 2 while only two X's exist
+// (the order of the scheme before the extrapolation: conservative).
+struct GridChoice {
+    std::size_t cells;      // the finest grid; the result is X(cells / 2, cells)
+    double estimate;
+};
+
+template <class With>
+GridChoice choose_grid(Ladder& ladder, std::size_t first, std::size_t top, bool fixed, double budget, With with) {
+    std::vector<std::size_t> levels{first};
+    if (fixed) {  // an explicit count: the ladder ends there, three levels below it at most
+        levels.assign({top});
+        while (levels.size() < 4 && levels.front() / 2 >= 4) levels.insert(levels.begin(), levels.front() / 2);
+    }
+    std::vector<double> d;  // d[k] = |X_k - X_{k-1}|
+    std::vector<PdeTrajectory> x;
+    double estimate = std::numeric_limits<double>::infinity();
+    for (std::size_t k = 1;; ++k) {
+        if (k >= levels.size()) {
+            if (fixed || 2 * levels.back() > top) break;
+            levels.push_back(2 * levels.back());
+        }
+        x.push_back(extrapolate(ladder.solve(with(levels[k - 1])), ladder.solve(with(levels[k]))));
+        if (x.size() < 2) continue;
+        d.push_back(excess_risk_error(x[x.size() - 2], x.back(), ladder.noise()));
+        double p = 2.0;
+        if (d.size() >= 2 && d.back() > 0.0 && std::isfinite(d[d.size() - 2])) {
+            p = std::clamp(std::log2(d[d.size() - 2] / d.back()), 2.0, 4.0);
+        }
+        estimate = d.back() / (std::pow(2.0, p) - 1.0);
+        if (!fixed && estimate <= budget) break;
+    }
+    return {levels.back(), x.empty() ? std::numeric_limits<double>::quiet_NaN() : estimate};
+}
+
+std::string describe_point(const sim::PointSpec& point) {
+    char text[160];
+    std::snprintf(text, sizeof text, "%s lr=%g alpha=%g", model::to_string(point.parametrization).c_str(), point.lr,
+                  point.alpha);
+    return text;
+}
+
+}  // namespace
+
 PdeTrajectory solve_pde_to_tolerance(const sim::PointSpec& point, const sim::RunSpec& run, const AccuracySpec& spec) {
-    PdeSpec one;
-    one.cells = spec.cells ? spec.cells : 240;
-    one.width = spec.width;
-    one.quadrature.target_nodes = spec.target_nodes ? spec.target_nodes : 16;
-    one.quadrature.spectrum_nodes = spec.spectrum_nodes ? spec.spectrum_nodes : 8;
-    const auto classes = make_classes(point.data, point.parametrization, point.alpha, one.quadrature);
-    FokkerPlanckSolver solver(point.parametrization, point.lr, point.data.noise, classes, one);
-    auto out = solver.run(run);
-    out.accuracy.cells = one.cells;
-    out.accuracy.classes = classes.size();
+    if (!(spec.rtol > 0.0)) throw std::invalid_argument("pde.rtol must be positive");
+    Ladder ladder(point, run, spec);
+    const bool target_exact = target_law_is_discrete(point.data);
+    const bool spectrum_exact = spectrum_is_discrete(point.data);
+
+    // Starting resolutions: the quadrature starts coarse (its estimate needs only differences),
+    // explicit values are used as given.
+    Resolution r{first_cells,
+                 spec.target_nodes ? spec.target_nodes : (target_exact ? 1 : first_target_nodes),
+                 spec.spectrum_nodes ? spec.spectrum_nodes : (spectrum_exact ? 1 : first_spectrum_nodes),
+                 spec.rtol * ts_rtol_fraction};
+
+    // 1. The grid, at the coarse quadrature (see choose_grid).
+    const auto grid = choose_grid(
+        ladder, first_cells, spec.cells ? spec.cells : spec.max_cells, spec.cells != 0, grid_share * spec.rtol,
+        [&](std::size_t cells) { return Resolution{cells, r.target_nodes, r.spectrum_nodes, r.ts_rtol}; });
+    r.cells = grid.cells;
+
+    // 2. The time integration: the TS tolerance and ten times it, on a grid a quarter as fine as
+    // the chosen one (coarser grids can diverge where the chosen one does not, lr = 8). An
+    // adaptive 4th-order method's global error scales like tol^(4/5) or faster, so the
+    // difference of the two is at least 5.3 times the finer one's error; divide by 5.
+    double time_error = std::numeric_limits<double>::quiet_NaN();
+    const bool time_overridden = ts_tolerance_overridden();
+    const std::size_t study_cells = std::max(2 * first_cells, r.cells / 4);
+    if (!time_overridden) {
+        for (int attempt = 0; attempt < 3; ++attempt) {
+            const Resolution tight{study_cells, r.target_nodes, r.spectrum_nodes, r.ts_rtol};
+            Resolution loose = tight;
+            loose.ts_rtol *= 10.0;
+            time_error = ladder.error(loose, tight) / 5.0;
+            if (time_error <= time_share * spec.rtol) break;
+            r.ts_rtol /= 10.0;
+        }
+    }
+
+    // 3. The quadrature of each continuous law, on a grid a quarter as fine as the chosen one
+    // (at least the coarse one): the difference of two quadratures is measured there to the
+    // relative accuracy of that grid, a few per cent of itself.
+    const std::size_t quadrature_cells = study_cells;
+    double quadrature_error = 0.0;
+    auto class_cap = [&](std::size_t other_nodes) {
+        return spec.max_classes / std::max<std::size_t>(1, other_nodes) + 0;
+    };
+    if (!target_exact) {
+        const auto q = refine(
+            ladder, r.target_nodes, class_cap(r.spectrum_nodes), quadrature_share * spec.rtol * 0.5,
+            quadrature_order(point.data, QuadratureLaw::target),
+            [&](std::size_t n) { return Resolution{quadrature_cells, n, r.spectrum_nodes, r.ts_rtol}; },
+            spec.target_nodes != 0);
+        r.target_nodes = q.value;
+        quadrature_error += q.estimate;
+    }
+    if (!spectrum_exact) {
+        const auto q = refine(
+            ladder, r.spectrum_nodes, class_cap(r.target_nodes), quadrature_share * spec.rtol * (target_exact ? 1.0 : 0.5),
+            quadrature_order(point.data, QuadratureLaw::spectrum),
+            [&](std::size_t n) { return Resolution{quadrature_cells, r.target_nodes, n, r.ts_rtol}; },
+            spec.spectrum_nodes != 0);
+        r.spectrum_nodes = q.value;
+        quadrature_error += q.estimate;
+    }
+
+    // 4. The result: the extrapolation of the chosen grid and the one below it, at the chosen
+    // quadrature (often computed already).
+    Resolution half = r;
+    half.cells = r.cells / 2;
+    PdeTrajectory out = half.cells >= 4 ? extrapolate(ladder.solve(half), ladder.solve(r)) : ladder.solve(r);
+    auto& a = out.accuracy;
+    a.grid_error = grid.estimate;
+    a.quadrature_error = quadrature_error;
+    a.time_error = time_error;
+    a.error_estimate = grid.estimate + quadrature_error + (std::isnan(time_error) ? 0.0 : time_error);
+    a.cells = r.cells;
+    a.classes = ladder.class_list(r).size();
+    a.target_nodes = target_exact ? 0 : r.target_nodes;
+    a.spectrum_nodes = spectrum_exact ? 0 : r.spectrum_nodes;
+    a.met_tolerance = a.error_estimate <= spec.rtol;
     if (!out.diverged && !out.classes.empty()) {
         std::vector<double> q;
         for (const auto& d : out.classes.back()) q.push_back(d.q);
-        out.accuracy.predicted_rate = late_time_rate(point.parametrization, point.lr, classes, q);
+        a.predicted_rate = late_time_rate(point.parametrization, point.lr, ladder.class_list(r), q);
     }
+    char text[400];
+    if (!a.met_tolerance) {
+        std::snprintf(text, sizeof text,
+                      "PDE at %s: estimated error %.2g exceeds pde.rtol = %.2g (grid %.2g at %zu cells, "
+                      "quadrature %.2g with %zu classes, time %.2g); raise pde.max_cells or pde.max_classes, or set "
+                      "the resolution explicitly",
+                      describe_point(point).c_str(), a.error_estimate, spec.rtol, a.grid_error, a.cells,
+                      a.quadrature_error, a.classes, time_error);
+        a.warning = text;
+    } else if (time_overridden) {
+        std::snprintf(text, sizeof text,
+                      "PDE at %s: the time-integration error is not estimated, since PETSc options set -ts_rtol or "
+                      "-ts_atol (the estimate %.2g covers the grid and the quadrature only)",
+                      describe_point(point).c_str(), a.error_estimate);
+        a.warning = text;
+    }
+    if (std::getenv("DLN_PDE_TRACE")) std::fprintf(stderr, "trace: result est %.3g grid %.3g quad %.3g time %.3g cells %zu classes %zu rate %.4g met %d\n", a.error_estimate, a.grid_error, a.quadrature_error, a.time_error, a.cells, a.classes, a.predicted_rate, int(a.met_tolerance));
     return out;
 }
 
