@@ -53,19 +53,22 @@ double SweepGrid::cost(const WorkUnit& unit, const std::string& method) const {
     if (method == "sgd") return sgd_step * unit.cost;
     if (method == "sde") return sde_step * unit.cost;
     // Measured (README "PDE speed"): about 0.01 s per unit of time and coordinate class at 240
-    // cells (more at large lr), growing about linearly with the cells; it does not depend on d.
-    // The default data have 2 classes, a gaussian target or a power-law spectrum 16 or more.
+    // cells, growing about linearly with the cells; it does not depend on d. The error
+    // controller's whole ladder costs about twice its finest grid, which grows with lr: 120
+    // cells at lr <= 1, 480 at 2, 960 at 4 for pde.rtol = 1e-3 (README "The PDE's accuracy").
     pde::QuadratureSpec quadrature;
     if (config_.pde_target_nodes > 0) quadrature.target_nodes = config_.pde_target_nodes;
     if (config_.pde_spectrum_nodes > 0) quadrature.spectrum_nodes = config_.pde_spectrum_nodes;
+    const auto p = point(unit);
     double classes = 2.0;
     try {
-        classes = static_cast<double>(
-            pde::make_classes(config_.data, config_.parametrization, point(unit).alpha, quadrature).size());
+        classes = static_cast<double>(pde::make_classes(config_.data, config_.parametrization, p.alpha, quadrature).size());
     } catch (const std::invalid_argument&) {
         // The solve will fail at once on this initialisation: it costs nothing to schedule.
     }
-    return 0.01 * classes * config_.time * static_cast<double>(config_.pde_cells > 0 ? config_.pde_cells : 240) / 240.0;
+    const double cells = config_.pde_cells > 0 ? 1.5 * static_cast<double>(config_.pde_cells)
+                                               : 2.0 * std::clamp(240.0 * p.lr, 120.0, 960.0);
+    return 0.01 * classes * config_.time * cells / 240.0;
 }
 
 std::string SweepGrid::describe(const WorkUnit& unit, const std::string& method) const {
