@@ -18,9 +18,7 @@
 // test_pde_volterra_spectra.cpp (the spectra that land later) can use them.
 #include <catch2/catch.hpp>
 
-#include <chrono>
 #include <cmath>
-#include <cstdlib>
 #include <cstddef>
 #include <functional>
 #include <vector>
@@ -139,7 +137,7 @@ double worst_relative(const std::vector<double>& a, const std::vector<double>& b
 
 }  // namespace
 
-TEST_CASE("volterra oracle: isotropic closed form (R0 - Rinf) e^{-g(2-g)t} + Rinf to 1e-8", "[pde][volterra]") {
+TEST_CASE("volterra oracle: isotropic closed form (R0 - Rinf) e^{-g(2-g)t} + Rinf to 1e-6", "[pde][volterra]") {
     const auto times = times_of(8.0, 33);
     for (double lr : {0.5, 1.0, 1.5}) {
         for (double noise : {0.0, 0.2}) {
@@ -197,37 +195,56 @@ TEST_CASE("volterra oracle: converged in the step (1e-6) and the nodes (1e-7) on
     }
 }
 
-TEST_CASE("explore", "[.explore]") {
-    const double T = std::atof(std::getenv("XT"));
-    const auto times = times_of(T, 17);
-    for (double a : {0.6}) {
-        for (double lr : {0.5}) {
-            for (double noise : {0.0}) {
-                const auto oracle = powerlaw_oracle(a, lr, noise, 0.1, times, 20000, 1e-3);
-                dln::sim::PointSpec p;
-                p.parametrization = Parametrization::linear;
-                p.lr = lr;
-                p.data.spectrum = dln::model::Spectrum::powerlaw;
-                p.data.exponent = a;
-                p.data.noise = noise;
-                dln::sim::RunSpec run;
-                run.time = T;
-                run.snapshots = 17;
-                for (std::size_t nodes : {256, 512}) {
-                    for (std::size_t cells : {24, 48}) {
-                        dln::pde::PdeSpec spec;
-                        spec.cells = cells;
-                        spec.quadrature.spectrum_nodes = nodes;
-                        const auto t0 = std::chrono::steady_clock::now();
-                        const auto traj = dln::pde::solve_pde(p, run, spec);
-                        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-                        std::vector<double> r;
-                        for (const auto& o : traj.snapshots) r.push_back(o[dln::model::risk]);
-                        WARN("a " << a << " lr " << lr << " sigma " << noise << " nodes " << nodes << " cells " << cells
-                                  << ": err " << worst_relative(r, oracle) << " in " << secs << " s");
-                    }
-                }
+// PDE-linear on the power law against the oracle, 1e-4 relative at every snapshot (t = 0.5..4).
+// What it took (measured against this oracle, 24 cells, default TS tolerances): the grid is not the
+// limit (linear densities are Gaussian and the frame follows them: 24 and 48 cells agree to 1e-6;
+// 8 and 16 cells do not, 4.6e-3 and 3.9e-4), the equal-mass spectrum bins are. Their error peaks at
+// the first snapshot (the top bin, u in (0, 1/n), holds every lambda above (1-a) n^a, modes that
+// are mid-relaxation at t ~ 1/(2 g lambda)) and falls only like n^-1.2 there:
+//   a = 0.3, g = 0.5, sigma = 0: 128 nodes 3.3e-4, 256 1.4e-4, 512 1.0e-4, 1024 5.5e-5, 2048 2.3e-5;
+//   a = 0.6, g = 0.5, sigma = 0: 128 8.5e-4, 256 1.6e-4, 512 4.3e-5;
+//   g = 1.5 (both a, both sigma): 1.5e-5 or less at 256 nodes.
+// Hence 1024 nodes at g = 0.5 and 256 at g = 1.5 (3.2 s and 1.1 s per solve here). With the 8
+// default nodes the error is 1e-2..2.5e-2 at g = 0.5, sigma = 0 (first snapshot).
+namespace {
+
+void check_powerlaw_against_oracle(double a) {
+    dln::sim::RunSpec run;
+    run.time = 4.0;
+    run.snapshots = 9;
+    const auto times = dln::sim::snapshot_times(run);
+    for (double lr : {0.5, 1.5}) {
+        for (double noise : {0.0, 0.2}) {
+            // y(0) = s b^2 = 0.1 (s = 0.1, constant b = 1, w0 = 0).
+            const auto oracle = powerlaw_oracle(a, lr, noise, 0.1, times, 20000, 1e-3);
+            dln::sim::PointSpec p;
+            p.parametrization = Parametrization::linear;
+            p.lr = lr;
+            p.data.spectrum = dln::model::Spectrum::powerlaw;
+            p.data.exponent = a;
+            p.data.noise = noise;
+            dln::pde::PdeSpec spec;
+            spec.cells = 24;
+            spec.quadrature.spectrum_nodes = lr < 1.0 ? 1024 : 256;
+            const auto traj = dln::pde::solve_pde(p, run, spec);
+            REQUIRE_FALSE(traj.diverged);
+            for (std::size_t j = 0; j < times.size(); ++j) {
+                const double r = traj.snapshots[j][dln::model::risk];
+                INFO("a = " << a << ", lr = " << lr << ", sigma = " << noise << ", t = " << times[j] << ": PDE " << r
+                     << ", oracle " << oracle[j] << ", relative " << r / oracle[j] - 1.0);
+                // 1e-4: the brief's target; the oracle's own error is below 2e-7 (halving h, doubling nodes).
+                CHECK(std::abs(r / oracle[j] - 1.0) <= 1e-4);
             }
         }
     }
+}
+
+}  // namespace
+
+TEST_CASE("PDE-linear on the power law a = 0.3 matches the Volterra oracle to 1e-4", "[pde][volterra]") {
+    check_powerlaw_against_oracle(0.3);
+}
+
+TEST_CASE("PDE-linear on the power law a = 0.6 matches the Volterra oracle to 1e-4", "[pde][volterra]") {
+    check_powerlaw_against_oracle(0.6);
 }
