@@ -136,6 +136,8 @@ TEST_CASE("the sup-over-time SGD-PDE gap shrinks over d = 500, 2000, 8000", "[va
 //    that term is computed, as the PDE of the finite-d spectrum's own law (equal-count bins of the
 //    d eigenvalues) minus the PDE of the limit law, at 8000 and, to measure the remaining 1/d part,
 //    at 1000 as well.
+// When the error controller lands: solve the PDE with solve_pde_to_tolerance (auto resolutions) and
+// take E_j from its accuracy.error_estimate (times max(|E|, floor E0)) instead of the explicit pair.
 namespace {
 
 using dln::pde::CoordinateClass;
