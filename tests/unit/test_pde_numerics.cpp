@@ -2,11 +2,13 @@
 // the exact Q(t) relation, the linear closed form and the late-time rate of THEORY.md §5.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
 
 #include "dln/pde/class_quadrature.hpp"
+#include "dln/pde/error_control.hpp"
 #include "dln/pde/fokker_planck_solver.hpp"
 #include "dln/pde/late_time_rate.hpp"
 
@@ -262,4 +264,187 @@ TEST_CASE("long time: R falls eight decades, stays within 1% of a twice-refined 
     const double rho = late_time_rate(p.parametrization, p.lr, classes, q);
     INFO("fitted late-time rate " << fitted << ", predicted rho " << rho << ", Q_inf of the signal class " << q[0]);
     CHECK(fitted == Approx(rho).epsilon(0.01));
+}
+
+namespace {
+
+// The two slowest decay rates of y' = M y, M = -2 diag(a) + u v^T (THEORY.md §5), recomputed here
+// from the formulas (not late_time_rate's code): the eigenvalues mu visible in R solve the secular
+// equation sum_k u_k v_k / (mu + 2 a_k) = 1 over the distinct a_k, one above -2 a_min and one in
+// each gap between consecutive -2 a_k, so rho2 comes from bisection in the first gap.
+struct Rates {
+    double rho, rho2;
+};
+
+Rates secular_rates(Parametrization param, double lr, const std::vector<CoordinateClass>& classes,
+                    const std::vector<double>& q) {
+    const double k = dln::model::kappa(param);
+    std::vector<std::pair<double, double>> d;  // (2 a, u v), aggregated over equal a
+    for (std::size_t c = 0; c < classes.size(); ++c) {
+        const auto& cls = classes[c];
+        double slope = 1.0, a = lr * cls.lambda, b2 = 2 * lr * lr * cls.lambda;
+        if (param != Parametrization::linear) {
+            slope = 2 * k * q[c] * std::cosh(std::asinh(cls.target / (2 * k * q[c])));
+            a = 4 * k * lr * cls.lambda * slope;
+            b2 = 32 * k * k * lr * lr * cls.lambda;
+        }
+        const double uv = 0.5 * slope * slope * b2 * cls.weight * cls.lambda;
+        bool merged = false;
+        for (auto& e : d)
+            if (std::abs(e.first - 2 * a) <= 1e-12 * e.first) { e.second += uv; merged = true; }
+        if (!merged) d.emplace_back(2 * a, uv);
+    }
+    std::sort(d.begin(), d.end());
+    auto f = [&](double mu) {
+        double s = 0;
+        for (const auto& [two_a, uv] : d) s += uv / (mu + two_a);
+        return s - 1.0;
+    };
+    auto bisect = [&](double lo, double hi) {  // f(lo) > 0 > f(hi)
+        for (int i = 0; i < 300; ++i) {
+            const double mid = 0.5 * (lo + hi);
+            (f(mid) > 0 ? lo : hi) = mid;
+        }
+        return 0.5 * (lo + hi);
+    };
+    double hi = 1.0;
+    while (f(hi) > 0) hi *= 2;
+    Rates out;
+    out.rho = -bisect(-d[0].first * (1 - 1e-15), hi);
+    out.rho2 = d.size() > 1 ? -bisect(-d[1].first * (1 - 1e-15), -d[0].first * (1 + 1e-15))
+                            : std::numeric_limits<double>::infinity();
+    return out;
+}
+
+struct Fit {
+    double rate, intercept;  // log R ~ intercept - rate t
+};
+
+Fit fit_log(const std::vector<double>& times, const std::vector<double>& r, double from, double to) {
+    double st = 0, sy = 0, stt = 0, sty = 0, n = 0;
+    for (std::size_t j = 0; j < times.size(); ++j) {
+        if (times[j] < from - 1e-9 || times[j] > to + 1e-9) continue;
+        const double y = std::log(r[j]);
+        st += times[j]; sy += y; stt += times[j] * times[j]; sty += times[j] * y; n += 1;
+    }
+    const double slope = (n * sty - st * sy) / (n * stt - st * st);
+    return {-slope, (sy - slope * st) / n};
+}
+
+std::vector<double> q_at(const PdeTrajectory& t, std::size_t snapshot) {
+    std::vector<double> q;
+    for (const auto& cls : t.classes.at(snapshot)) q.push_back(cls.q);
+    return q;
+}
+
+std::size_t index_of(const std::vector<double>& times, double t) {
+    return static_cast<std::size_t>(std::find_if(times.begin(), times.end(), [&](double s) { return s >= t - 1e-9; }) -
+                                    times.begin());
+}
+
+// The allowance for |fitted - rho| over the window [t1, t2] (rho from Q_k at T), three parts:
+//  bias:  log R = log A - rho t + log(1 + eta(t)), eta the other modes (the next eigenvalue, at
+//         Delta = rho2 - rho) and the nonlinear remainder (relative size ~ R, decaying at rho):
+//         eta(t0) is measured at t0 against the fitted line, decays at least at min(Delta, rho), and
+//         its log-slope is at most max(Delta, rho) eta / (1 - eta): bias <= that at t1.
+//  drift: Q_k is still moving in the window; rho(Q(t1)) - rho(Q(T)) bounds the rate it makes.
+//  grid:  the fit's own numerical error, bounded by |fit(cells) - fit(4 or 2 x cells)| (second order:
+//         the finer error is a fraction of this).
+struct Allowance {
+    double bias, drift, grid;
+    double total() const { return bias + drift + grid; }
+};
+
+}  // namespace
+
+TEST_CASE("late-time rate: rho from Q_k(T) is the fitted decay of the long-time run, within the derived bias", "[pde][rate]") {
+    const auto p = point(Parametrization::u2v2, 0.5, 0.5);  // isotropic, s = 0.1, b = 1, sigma = 0
+    const auto run = run_to(20.0, 41);
+    const auto times = dln::sim::snapshot_times(run);
+    PdeSpec base;
+    base.rtol = 1e-8;
+    base.atol = 1e-11;
+    PdeSpec refined = base;
+    refined.cells = 4 * base.cells;
+    const auto coarse = solve_pde(p, run, base);
+    const auto fine = solve_pde(p, run, refined);
+    const auto r = risk_of(coarse), rf = risk_of(fine);
+    const auto classes = make_classes(p.data, p.parametrization, p.alpha, {});
+    const auto q_end = q_at(fine, times.size() - 1);
+    const double rho = late_time_rate(p.parametrization, p.lr, classes, q_end);
+    const auto rates = secular_rates(p.parametrization, p.lr, classes, q_end);
+    CHECK(rates.rho == Approx(rho).epsilon(1e-9));  // an independent solve of the same secular equation
+
+    const double t0 = 8.0, t1 = 14.0, t2 = 20.0;
+    const auto fit = fit_log(times, rf, t1, t2), fit_coarse = fit_log(times, r, t1, t2);
+    const double eta0 = std::abs(rf[index_of(times, t0)] / std::exp(fit.intercept - fit.rate * t0) - 1.0);
+    const double gap = rates.rho2 - rho, slowest = std::min(gap, rho), fastest = std::max(gap, rho);
+    const double eta1 = eta0 * std::exp(-slowest * (t1 - t0));
+    Allowance allow;
+    allow.bias = fastest * eta1 / (1.0 - eta1);
+    allow.drift = std::abs(late_time_rate(p.parametrization, p.lr, classes, q_at(fine, index_of(times, t1))) - rho);
+    allow.grid = std::abs(fit.rate - fit_coarse.rate);
+    INFO("fitted over [14, 20] " << fit.rate << " (240 cells: " << fit_coarse.rate << "), rho " << rho << ", rho2 "
+         << rates.rho2 << ", eta(8) " << eta0 << "; allowance: bias " << allow.bias << " + Q drift " << allow.drift
+         << " + grid " << allow.grid << " = " << allow.total() << "; |fitted - rho| = " << std::abs(fit.rate - rho));
+    CHECK(std::abs(fit.rate - rho) <= allow.total());
+
+    // The controller's predicted_rate is rho from its own Q_k at T; with rtol on R, int R and
+    // hence log Q_k = log Q_k(0) - 8 k^2 g^2 lambda int R carry a relative error <= rtol log(Q0/Q_T),
+    // which moves rho by at most |d rho / d log Q| rtol log(Q0 / Q_T).
+    AccuracySpec accuracy;  // auto resolutions, rtol 1e-3
+    const auto controlled = solve_pde_to_tolerance(p, run, accuracy);
+    REQUIRE_FALSE(controlled.diverged);
+    const auto q_controlled = q_at(controlled, times.size() - 1);
+    CHECK(controlled.accuracy.predicted_rate ==
+          Approx(late_time_rate(p.parametrization, p.lr, classes, q_controlled)).epsilon(1e-12));
+    auto scaled = q_end;
+    for (auto& q : scaled) q *= 1.0 + 1e-4;
+    const double sensitivity = std::abs(late_time_rate(p.parametrization, p.lr, classes, scaled) - rho) / 1e-4;
+    double log_ratio = 0.0;
+    for (std::size_t c = 0; c < classes.size(); ++c) log_ratio = std::max(log_ratio, std::log(classes[c].q0 / q_end[c]));
+    const double allowed = sensitivity * accuracy.rtol * log_ratio;
+    INFO("predicted_rate " << controlled.accuracy.predicted_rate << ", rho of the refined run " << rho
+         << ", |d rho / d log Q| " << sensitivity << ", log(Q0/Q_T) " << log_ratio << ", allowed " << allowed);
+    CHECK(std::abs(controlled.accuracy.predicted_rate - rho) <= allowed);
+    CHECK(std::abs(controlled.accuracy.predicted_rate - fit.rate) <= allowed + allow.total());
+}
+
+TEST_CASE("late-time rate, linear on the power law a = 0.5: rho of the classes is their fitted decay", "[pde][rate]") {
+    // For linear rho does not depend on Q; it is a property of the spectrum classes (4 equal-mass
+    // bins here: with many bins the gaps between the bins' -2 g lambda_k, hence rho2 - rho, close up
+    // and no finite window separates the modes; the continuum has a continuous spectrum right there).
+    auto p = point(Parametrization::linear, 1.5, 0.1);
+    p.data.spectrum = dln::model::Spectrum::powerlaw;
+    p.data.exponent = 0.5;
+    const auto run = run_to(30.0, 61);
+    const auto times = dln::sim::snapshot_times(run);
+    PdeSpec spec;
+    spec.cells = 24;
+    spec.quadrature.spectrum_nodes = 4;
+    spec.rtol = 1e-8;
+    spec.atol = 1e-13;
+    PdeSpec refined = spec;
+    refined.cells = 48;
+    const auto coarse = solve_pde(p, run, spec);
+    const auto fine = solve_pde(p, run, refined);
+    REQUIRE_FALSE(fine.diverged);
+    const auto r = risk_of(coarse), rf = risk_of(fine);
+    const auto classes = make_classes(p.data, p.parametrization, p.alpha, spec.quadrature);
+    const double rho = late_time_rate(p.parametrization, p.lr, classes, {});
+    const auto rates = secular_rates(p.parametrization, p.lr, classes, {});
+    CHECK(rates.rho == Approx(rho).epsilon(1e-9));
+    const double t0 = 10.0, t1 = 20.0, t2 = 30.0;
+    const auto fit = fit_log(times, rf, t1, t2), fit_coarse = fit_log(times, r, t1, t2);
+    const double eta0 = std::abs(rf[index_of(times, t0)] / std::exp(fit.intercept - fit.rate * t0) - 1.0);
+    const double gap = rates.rho2 - rho, slowest = std::min(gap, rho), fastest = std::max(gap, rho);
+    const double eta1 = eta0 * std::exp(-slowest * (t1 - t0));
+    Allowance allow;
+    allow.bias = fastest * eta1 / (1.0 - eta1);
+    allow.drift = 0.0;  // no Q
+    allow.grid = std::abs(fit.rate - fit_coarse.rate);
+    INFO("R(30) = " << rf.back() << "; fitted over [20, 30] " << fit.rate << " (24 cells: " << fit_coarse.rate << "), rho "
+         << rho << ", rho2 " << rates.rho2 << ", eta(10) " << eta0 << "; allowance: bias " << allow.bias << " + grid "
+         << allow.grid << " = " << allow.total() << "; |fitted - rho| = " << std::abs(fit.rate - rho));
+    CHECK(std::abs(fit.rate - rho) <= allow.total() + 1e-6 * rho);  // + the fit's rounding
 }
