@@ -5,6 +5,9 @@
 //   dln run --config sweeps/quick.ini --lr 1 --dim 200 --alpha 0.1
 //   dln run --method sgd,sde,pde --run.seeds 4   SGD, the SDE and the d -> infinity PDE
 //   PETSC_OPTIONS="-ts_type rosw -ts_rtol 1e-8" dln run --method pde   PETSc options for the PDE
+//
+// For each PDE solve, stderr says the resolution chosen and the error estimated (and the
+// controller's warning if pde.rtol was not met).
 #include <iostream>
 #include <optional>
 
@@ -38,7 +41,15 @@ int run_command(const Args& args) {
             const std::size_t units = method == "pde" ? 1 : grid.size();
             for (std::size_t id = 0; id < units; ++id) {
                 const auto& unit = grid.unit(id);
-                const auto trajectory = sweep::compute_trajectory(grid, unit, method);
+                const auto computed = sweep::compute_trajectory(grid, unit, method);
+                const auto& trajectory = computed.trajectory;
+                if (computed.accuracy) {
+                    // What the error controller chose and estimated; stdout stays the CSV.
+                    std::cerr << "dln run: pde: " << sweep::describe_accuracy(*computed.accuracy) << '\n';
+                    if (!computed.accuracy->warning.empty()) {
+                        std::cerr << "dln run: warning: " << computed.accuracy->warning << '\n';
+                    }
+                }
                 io::write_csv_rows(std::cout, method, grid.replicate(unit), times, trajectory.snapshots);
                 if (trajectory.diverged) {
                     std::cerr << "dln run: " << method << " replicate " << grid.replicate(unit)

@@ -11,6 +11,7 @@
 #include "cli.hpp"
 #include "dln/io/result_file.hpp"
 #include "dln/io/sweep_journal.hpp"
+#include "dln/sweep/unit_runner.hpp"
 
 namespace po = boost::program_options;
 
@@ -27,7 +28,13 @@ const char* status_word(io::UnitStatus s) {
 }
 
 void print_journal(const io::SweepJournal& journal, bool every_record) {
-    const auto contents = journal.read();
+    io::JournalContents contents;
+    try {
+        contents = journal.read();
+    } catch (const io::JournalFormatError& e) {
+        std::cout << e.what() << '\n';
+        return;
+    }
     std::set<int> runs;
     for (const auto& e : contents.entries) runs.insert(e.run);
     std::cout << journal.directory() << ": " << contents.entries.size() << " finished units from " << runs.size()
@@ -75,6 +82,20 @@ int status_command(const Args& args) {
         for (const auto& m : summary.methods) {
             std::printf("%-8s %8zu %8zu %8zu %8zu %8zu\n", m.method.c_str(), m.total(), m.done, m.diverged, m.failed,
                         m.pending);
+        }
+        for (const auto& m : summary.methods) {
+            // The PDE's points that finished without meeting pde.rtol (an older file has no such field).
+            if (m.method != "pde") continue;
+            const auto met = io::read_unit_field(path, "pde", sweep::pde_met_tolerance_field);
+            const auto status = io::read_unit_field(path, "pde", "status");
+            std::size_t unmet = 0;
+            for (std::size_t u = 0; u < met.size() && u < status.size(); ++u) {
+                if (status[u] == static_cast<double>(io::UnitStatus::done) && met[u] == 0.0) ++unmet;
+            }
+            if (unmet > 0) {
+                std::cout << "pde: " << unmet << " of " << m.done << " finished points did not meet the tolerance "
+                          << "(pde.rtol; see /pde/error_estimate)\n";
+            }
         }
         for (const auto& f : summary.failed) {
             std::cout << "failed " << f.method << ' ' << f.where << " (" << f.failures

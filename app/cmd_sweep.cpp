@@ -8,6 +8,7 @@
 // SIGUSR1 (what Slurm sends before a time limit; mpirun forwards it) or SIGTERM makes the sweep
 // stop: the file is closed consistently, the exit status is 75, and --resume continues. After a
 // kill -9, --resume replays OUT.h5.journal into the file, rebuilding it if it was damaged.
+// PETSC_OPTIONS is recorded in the file; --resume refuses one whose result-changing options differ.
 //
 // Rank 0 hands out work units; with N ranks, N - 1 compute (rank 0 sleeps between messages, so
 // on a 2-core machine -n 3 keeps both cores busy). -n 1 also works: that rank does everything.
@@ -23,6 +24,7 @@
 #include "dln/io/failpoint.hpp"
 #include "dln/io/result_file.hpp"
 #include "dln/pde/petsc_session.hpp"
+#include "dln/sweep/petsc_options.hpp"
 #include "dln/sweep/stop_request.hpp"
 #include "dln/sweep/sweep_runner.hpp"
 
@@ -75,6 +77,7 @@ std::optional<config::Config> read_on_root(const Args& args, sweep::SweepOptions
         }
         po::notify(vm);
         auto config = config::resolve(vm);
+        options.petsc_options = sweep::petsc_options_from_environment();
         if (vm.count("shard")) parse_shard(shard, options);
         if (options.batch < 1 || options.batch > 4096) {
             throw config::ConfigError("--batch", std::to_string(options.batch) + " is not between 1 and 4096");
@@ -125,6 +128,11 @@ int sweep_command(const Args& args) {
             std::cout << "dln sweep: " << summary.units << " units in " << summary.seconds << " s: "
                       << summary.done << " done, " << summary.diverged << " diverged, " << summary.failed
                       << " failed; results in " << options.output << std::endl;
+            if (summary.tolerance_unmet > 0) {
+                std::cout << "dln sweep: " << summary.tolerance_unmet
+                          << " pde points did not meet pde.rtol (see the warnings; dln status counts them)"
+                          << std::endl;
+            }
             if (summary.interrupted) {
                 std::cout << "dln sweep: stopped on request with " << summary.pending
                           << " units pending; continue with --resume" << std::endl;

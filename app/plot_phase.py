@@ -29,6 +29,7 @@ import numpy as np  # noqa: E402
 import h5py  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 from matplotlib.colors import BoundaryNorm, ListedColormap, LogNorm, Normalize  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 DPI = 150
@@ -49,6 +50,8 @@ REGIME_MEANING = {
     "missing": "not computed",
 }
 BOUNDARY = dict(colors="black", linewidths=1.6)
+# The regime map's marker of the points where the PDE's linearisation predicts no convergence.
+NO_CONVERGENCE = dict(marker="x", color="black", markersize=6, markeredgewidth=1.4, linestyle="none")
 
 
 def fail(message):
@@ -107,6 +110,14 @@ class Phase:
             return None
         if d_index is not None:
             data = data[:, d_index, :]
+        return data[np.ix_(self.lr_order, self.alpha_order)].astype(float)
+
+    def pair_field(self, method, name):
+        """A [lr, alpha] array (sorted axes) of a per-(lr, alpha) quantity (predicted_rate,
+        pde_error_estimate), or None if the method lacks it."""
+        data = self.methods[method].get(name)
+        if data is None:
+            return None
         return data[np.ix_(self.lr_order, self.alpha_order)].astype(float)
 
     def risk_label(self):
@@ -208,10 +219,19 @@ def regime_map(phase):
     norm = BoundaryNorm(np.arange(-0.5, len(REGIMES) + 0.5), cmap.N)
     present = set()
 
+    no_convergence = []
+
     def draw(ax, method, d_index, x_edges, y_edges):
         regime = phase.field(method, d_index, "regime")
         present.update(int(v) for v in np.unique(regime))
         ax.pcolormesh(x_edges, y_edges, regime.T, cmap=cmap, norm=norm, edgecolors="#999999", linewidth=0.3)
+        # Where the PDE's linearisation at T predicts no convergence (rate rho <= 0, THEORY.md §5).
+        rate = phase.pair_field(method, "predicted_rate")
+        if rate is not None:
+            i, j = np.nonzero(rate <= 0)
+            if len(i):
+                no_convergence.append(len(i))
+                ax.plot(phase.lr[phase.lr_order][i], phase.alpha[phase.alpha_order][j], **NO_CONVERGENCE)
         return None
 
     # Drawn first to learn which regimes occur, so the legend lists only those.
@@ -219,6 +239,8 @@ def regime_map(phase):
     legend = [Patch(facecolor=REGIME_COLOURS[k], edgecolor="#999999", label=REGIME_MEANING[REGIMES[k]])
               for k in range(len(REGIMES)) if k in present]
     legend.append(Patch(facecolor="none", edgecolor="black", linewidth=1.6, label="divergence boundary"))
+    if no_convergence:
+        legend.append(Line2D([], [], label="predicted rate ρ ≤ 0 (no convergence)", **NO_CONVERGENCE))
     add_bottom_legend(fig, legend, ncol=min(len(legend), 3))
     return fig
 
@@ -376,6 +398,7 @@ def gap_vs_dim(phase):
     for k, a in enumerate(alphas):
         ax = axes[k // cols][k % cols]
         shown = 0
+        below_shown = []
         if m is not None and "gap_pde" in m:
             for c, l in enumerate(phase.lr_order):
                 gaps = m["gap_pde"][l, :, a]
@@ -386,6 +409,14 @@ def gap_vs_dim(phase):
                 slope, prefactor = m["gap_exponent"][l, a], m["gap_prefactor"][l, a]
                 label = f"γ = {phase.lr[l]:g}" + (f": slope {slope:+.2f}".replace("-", "−") if np.isfinite(slope) else "")
                 ax.plot(dims[ok], gaps[ok], "o", color=colours[c], ms=4, label=label)
+                # A gap below the PDE's own error estimate says nothing about d: hollow ring around it.
+                estimate = m.get("pde_error_estimate")
+                if estimate is not None and np.isfinite(estimate[l, a]):
+                    below = ok & (np.abs(gaps) < estimate[l, a])
+                    if below.any():
+                        ax.plot(dims[below], gaps[below], "o", mfc="none", mec="black", ms=8, mew=0.8,
+                                label="|gap| < PDE error estimate" if not below_shown else None)
+                        below_shown.append(True)
                 if np.isfinite(slope):
                     ax.plot(x, prefactor * x ** slope, "-", color=colours[c], lw=1)
                 shown += 1

@@ -87,6 +87,15 @@ twice=$(awk '{print $3, $4, $5, $6, $7}' "$WORK/journal.txt" | sort | uniq -d | 
 "$MPIEXEC" -n 3 "$DLN" sweep --config "$WORK/sweep.ini" --output "$out" --resume > "$WORK/final.log" 2>&1 \
     && grep -q '^dln sweep: 0 units' "$WORK/final.log" \
     && pass "final resume computed nothing: $(head -1 "$WORK/final.log")" || fail "final resume: $(cat "$WORK/final.log")"
+# The PDE's accuracy fields are among the datasets compared: present, and filled for every point.
+/usr/bin/python3 - "$out" <<'PY' && pass "the PDE's accuracy fields are in the file and filled" || fail "PDE accuracy fields missing or unfilled"
+import sys, h5py
+f = h5py.File(sys.argv[1], "r")
+names = ("error_estimate", "grid_error", "quadrature_error", "time_error", "cells", "classes", "target_nodes",
+         "spectrum_nodes", "predicted_rate", "met_tolerance")
+assert all(f["pde/" + n].shape == f["pde/status"].shape for n in names)
+assert (f["pde/cells"][()][f["pde/status"][()] == 1] > 0).all() and (f["pde/status"][()] == 1).any()
+PY
 result=$("$SAME" "$WORK/full.h5" "$out") && pass "$result" || fail "$result"
 [ ! -e "$out.journal" ] && pass "journal removed after the clean end" || fail "journal left behind"
 finish

@@ -46,6 +46,15 @@ status=0
 
 "$DLN" merge "$WORK/merged.h5" "$WORK"/shard-{1,2,3}.h5 > "$WORK/merge.log" \
     && pass "$(cat "$WORK/merge.log")" || fail "merge: $(cat "$WORK/merge.log")"
+# The PDE's accuracy fields are among the datasets compared: present, and filled for every point.
+/usr/bin/python3 - "$WORK/merged.h5" <<'PY' && pass "the PDE's accuracy fields are in the file and filled" || fail "PDE accuracy fields missing or unfilled"
+import sys, h5py
+f = h5py.File(sys.argv[1], "r")
+names = ("error_estimate", "grid_error", "quadrature_error", "time_error", "cells", "classes", "target_nodes",
+         "spectrum_nodes", "predicted_rate", "met_tolerance")
+assert all(f["pde/" + n].shape == f["pde/status"].shape for n in names)
+assert (f["pde/cells"][()][f["pde/status"][()] == 1] > 0).all() and (f["pde/status"][()] == 1).any()
+PY
 result=$("$SAME" "$WORK/full.h5" "$WORK/merged.h5") && pass "merged = unsharded: $result" || fail "merged: $result"
 # The partial merge completed by the missing shard is the same file too.
 "$DLN" merge "$WORK/completed.h5" "$WORK/partial.h5" "$WORK/shard-2.h5" > /dev/null \

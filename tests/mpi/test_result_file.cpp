@@ -1,13 +1,17 @@
 // The result file under MPI: collective creation, independent slab writes from every rank, and a
-// layout that a plain (serial) HDF5 reader sees as documented.
+// layout that a plain (serial) HDF5 reader sees as documented; the per-unit scalar fields a layout
+// declares, and their way through the journal.
 #include <catch2/catch.hpp>
 #include <hdf5.h>
 #include <hdf5_hl.h>
 
 #include <cmath>
 #include <cstdio>
+#include <fstream>
+#include <optional>
 
 #include "dln/io/result_file.hpp"
+#include "dln/io/sweep_journal.hpp"
 #include "mpi_test_support.hpp"
 
 using namespace dln::io;
@@ -113,6 +117,114 @@ TEST_CASE("every rank writes its own units into the one file", "[Parallel][io]")
         H5free_memory(schema);
         H5Tclose(type);
         H5Aclose(attr);
+        H5Fclose(f);
+        std::remove(path.c_str());
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+}
+
+TEST_CASE("per-unit scalar fields: declared by the layout, filled, written, journaled", "[Parallel][io]") {
+    const auto path = dln::testing::scratch_file("result-scalars");
+    ResultLayout layout = small_layout();
+    layout.methods = {"sgd", "pde"};
+    layout.petsc_options = "-ts_rtol 1e-8";
+    layout.scalars["pde"] = {{"estimate", ScalarType::float64, "an estimate", "1"},
+                             {"count", ScalarType::int64, "a count", ""},
+                             {"flag", ScalarType::int8, "a flag", ""}};
+    auto file = ResultFile::create(MPI_COMM_WORLD, path, layout, false);
+    // pde units are (lr, alpha): 3 x 1. Rank 0 writes lr 0 with values, lr 1 as failed (no values);
+    // lr 2 stays pending.
+    if (dln::testing::rank() == 0) {
+        UnitRecord r;
+        r.index = {0, 0, 0, 0};
+        r.status = UnitStatus::done;
+        r.values.assign(2 * 3, 0.5);
+        r.scalars = {4.25e-4, 240.0, 1.0};
+        file.write("pde", r);
+        UnitRecord failed = r;
+        failed.index = {1, 0, 0, 0};
+        failed.status = UnitStatus::failed;
+        failed.scalars.clear();
+        file.write("pde", failed);
+        UnitRecord wrong = r;
+        wrong.scalars = {1.0};
+        CHECK_THROWS_WITH(file.write("pde", wrong), Catch::Contains("scalar"));
+        // The journal keeps the values, in record format 2.
+        const SweepJournal journal(path);
+        journal.start("[run]\ntime = 1\n", layout.petsc_options);
+        {
+            JournalWriter writer(journal, 1, 0);
+            writer.append("pde", r);
+            writer.append("pde", failed);
+        }
+        const auto contents = journal.read();
+        REQUIRE(contents.entries.size() == 2);
+        CHECK(contents.torn == 0);
+        CHECK(contents.entries[0].record.scalars == r.scalars);
+        CHECK(contents.entries[1].record.scalars.empty());
+        CHECK(journal.petsc_options() == std::optional<std::string>(layout.petsc_options));
+        // A record of format 1 (magic "DLNJ") is refused by name, not skipped as torn.
+        {
+            std::ofstream old(journal.directory() + "/run-2.rank-0.log", std::ios::binary);
+            old << "DLNJ" << std::string(12, '\0');
+        }
+        CHECK_THROWS_AS(journal.read(), JournalFormatError);
+        CHECK_THROWS_WITH(journal.read(), Catch::Contains("journal format 1"));
+        journal.remove();
+    }
+    file.close();
+    CHECK_NOTHROW(ResultFile::check_layout(path, layout));
+    auto without = layout;
+    without.scalars.clear();
+    CHECK_NOTHROW(ResultFile::check_layout(path, without));  // more datasets than asked for is fine
+    if (dln::testing::rank() == 0) {
+        CHECK(summarize(path).petsc_options == layout.petsc_options);
+        CHECK(read_unit_field(path, "pde", "estimate")[0] == 4.25e-4);
+        CHECK(read_unit_field(path, "pde", "nonexistent").empty());
+        const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+        REQUIRE(f >= 0);
+        CHECK(H5Lexists(f, "/sgd/estimate", H5P_DEFAULT) == 0);  // sgd declares none
+        const hid_t estimate = H5Dopen2(f, "/pde/estimate", H5P_DEFAULT);
+        const hid_t count = H5Dopen2(f, "/pde/count", H5P_DEFAULT);
+        const hid_t flag = H5Dopen2(f, "/pde/flag", H5P_DEFAULT);
+        const hid_t status = H5Dopen2(f, "/pde/status", H5P_DEFAULT);
+        const hid_t lr = H5Dopen2(f, "/axes/lr", H5P_DEFAULT);
+        const hid_t alpha = H5Dopen2(f, "/axes/alpha", H5P_DEFAULT);
+        for (hid_t ds : {estimate, count, flag}) {
+            const hid_t space = H5Dget_space(ds);
+            hsize_t dims[2] = {};
+            CHECK(H5Sget_simple_extent_ndims(space) == 2);
+            H5Sget_simple_extent_dims(space, dims, nullptr);
+            CHECK(dims[0] == 3);  // the shape of /pde/status: [n_lr, n_alpha]
+            CHECK(dims[1] == 1);
+            H5Sclose(space);
+            CHECK(H5DSis_attached(ds, lr, 0) > 0);
+            CHECK(H5DSis_attached(ds, alpha, 1) > 0);
+            CHECK(H5Aexists(ds, "long_name") > 0);
+        }
+        CHECK(H5Aexists(estimate, "units") > 0);
+        CHECK(H5Aexists(count, "units") == 0);
+        const hid_t count_type = H5Dget_type(count), flag_type = H5Dget_type(flag);
+        CHECK(H5Tget_size(count_type) == 8);
+        CHECK(H5Tget_class(count_type) == H5T_INTEGER);
+        CHECK(H5Tget_size(flag_type) == 1);
+        H5Tclose(count_type);
+        H5Tclose(flag_type);
+        double e[3];
+        std::int64_t c[3];
+        signed char g[3];
+        H5Dread(estimate, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, e);
+        H5Dread(count, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, c);
+        H5Dread(flag, H5T_NATIVE_SCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, g);
+        CHECK(e[0] == 4.25e-4);
+        CHECK(c[0] == 240);
+        CHECK(g[0] == 1);
+        for (int k : {1, 2}) {  // failed, pending: NaN / 0
+            CHECK(std::isnan(e[k]));
+            CHECK(c[k] == 0);
+            CHECK(g[k] == 0);
+        }
+        for (hid_t h : {estimate, count, flag, status, lr, alpha}) H5Dclose(h);
         H5Fclose(f);
         std::remove(path.c_str());
     }

@@ -218,3 +218,46 @@ TEST_CASE("phase summary: the regime rule: one curve per branch", "[phase]") {
     CHECK(regime(exponential(t, 0.05, 0.8), q, {Outcome::missing, Outcome::missing}) == Regime::missing);
     CHECK(regime(exponential(t, 0.05, 0.8), q, {Outcome::missing, Outcome::finished}) == Regime::converged);
 }
+
+TEST_CASE("phase summary: the PDE point's error estimate and predicted rate reach every method's (lr, alpha)",
+          "[phase]") {
+    // Two lr, one dim, two alpha; one seed. sgd and pde curves are the same exponential.
+    SweepData sweep;
+    sweep.lr = {0.5, 1.0};
+    sweep.alpha = {0.1, 0.3};
+    sweep.dim = {100};
+    sweep.seeds = 1;
+    sweep.time = grid(4.0, 9);
+    auto method = [&](const char* name) {
+        SweepData::Method m;
+        m.name = name;
+        m.outcome.assign(4, Outcome::finished);
+        const auto curve = exponential(sweep.time, 0.05, 1.0);
+        for (int p = 0; p < 4; ++p) {
+            for (auto* v : {&m.risk, &m.excess, &m.curvature, &m.balance, &m.false_support}) {
+                v->insert(v->end(), curve.begin(), curve.end());
+            }
+        }
+        return m;
+    };
+    sweep.methods = {method("sgd"), method("pde")};
+    sweep.methods[1].error_estimate = {1e-4, 2e-4, 3e-4, 4e-4};
+    sweep.methods[1].predicted_rate = {0.9, -0.1, 0.7, kNaN};
+    const auto table = aggregate(sweep, RegimeRule{});
+    for (const auto& m : table.methods) {
+        REQUIRE(m.pde_error_estimate.size() == 4);
+        REQUIRE(m.predicted_rate.size() == 4);
+        CHECK(m.pde_error_estimate[2] == 3e-4);
+        CHECK(m.predicted_rate[1] == -0.1);
+        CHECK(std::isnan(m.predicted_rate[3]));
+    }
+    // A sweep file without the fields (an older one): NaN, not an error.
+    sweep.methods[1].error_estimate.clear();
+    sweep.methods[1].predicted_rate.clear();
+    const auto old = aggregate(sweep, RegimeRule{});
+    CHECK(std::isnan(old.find("sgd")->pde_error_estimate[0]));
+    CHECK(std::isnan(old.find("pde")->predicted_rate[0]));
+    // Without a pde there is nothing to carry.
+    sweep.methods.pop_back();
+    CHECK(aggregate(sweep, RegimeRule{}).find("sgd")->predicted_rate.empty());
+}

@@ -213,6 +213,14 @@ public:
             dataset(group, "gap_exponent", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, exponent.data(), pair, pair_scales, false);
             dataset(group, "gap_prefactor", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, prefactor.data(), pair, pair_scales, false);
         }
+        if (!m.predicted_rate.empty()) {
+            const std::vector<hsize_t> pair{table_.lr.size(), table_.alpha.size()};
+            const std::vector<hid_t> pair_scales{lr_, alpha_};
+            dataset(group, "predicted_rate", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, m.predicted_rate.data(), pair,
+                    pair_scales, false);
+            dataset(group, "pde_error_estimate", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, m.pde_error_estimate.data(), pair,
+                    pair_scales, false);
+        }
     }
 
 private:
@@ -306,6 +314,16 @@ SweepData read_sweep(const std::string& path) {
         m.curvature = curve("curvature");
         m.balance = curve("balance");
         m.false_support = curve("false_support");
+        if (!m.per_dim()) {
+            // The PDE's accuracy fields (absent from files of older versions: then NaN downstream).
+            auto optional_field = [&](const char* field) {
+                const std::string full = group + "/" + field;
+                if (H5Lexists(file, full.c_str(), H5P_DEFAULT) <= 0) return std::vector<double>{};
+                return read_dataset<double>(file, full, H5T_NATIVE_DOUBLE, unit_shape, path);
+            };
+            m.error_estimate = optional_field("error_estimate");
+            m.predicted_rate = optional_field("predicted_rate");
+        }
         data.methods.push_back(std::move(m));
     }
     if (data.methods.empty()) throw std::invalid_argument("'" + path + "' holds no method group (sgd, sde, pde)");
@@ -321,7 +339,8 @@ void write_phase_h5(const std::string& path, const PhaseTable& table) {
 
 void write_phase_csv(std::ostream& out, const PhaseTable& table) {
     out << "method,lr,dim,alpha,replicates,regime,diverged_fraction,risk_final_mean,risk_final_std,"
-           "time_to_epsilon,tail_rate,curvature_final,balance_final,false_support_final,gap_pde,gap_exponent\n";
+           "time_to_epsilon,tail_rate,predicted_rate,curvature_final,balance_final,false_support_final,gap_pde,"
+           "pde_error_estimate,gap_exponent\n";
     const std::size_t n_dim = table.dim.size(), n_alpha = table.alpha.size();
     for (const auto& m : table.methods) {
         const std::size_t dims = m.per_dim ? n_dim : 1;
@@ -332,12 +351,14 @@ void write_phase_csv(std::ostream& out, const PhaseTable& table) {
                     const auto& s = m.points[p];
                     const double gap = m.gap.empty() ? kNaN : m.gap[p];
                     const double exponent = m.gap_fit.empty() ? kNaN : m.gap_fit[l * n_alpha + a].exponent;
+                    const double predicted = m.predicted_rate.empty() ? kNaN : m.predicted_rate[l * n_alpha + a];
+                    const double estimate = m.pde_error_estimate.empty() ? kNaN : m.pde_error_estimate[l * n_alpha + a];
                     out << m.name << ',' << csv_number(table.lr[l]) << ','
                         << (m.per_dim ? std::to_string(table.dim[d]) : std::string("inf")) << ','
                         << csv_number(table.alpha[a]) << ',' << s.computed << ',' << regime_name(s.regime);
                     for (double x : {s.diverged_fraction, s.risk_final_mean, s.risk_final_std, s.time_to_epsilon,
-                                     s.tail.rate, s.curvature_final, s.balance_final, s.false_support_final, gap,
-                                     exponent}) {
+                                     s.tail.rate, predicted, s.curvature_final, s.balance_final,
+                                     s.false_support_final, gap, estimate, exponent}) {
                         out << ',' << csv_number(x);
                     }
                     out << '\n';

@@ -237,6 +237,17 @@ PhaseTable aggregate(const SweepData& sweep, const RegimeRule& rule) {
     // The gap of each finite-d method to the d -> infinity limit, and its power law in d.
     const MethodPhase* pde = table.find("pde");
     if (pde == nullptr) return table;
+    // The PDE point's accuracy and predicted rate, carried to every method's rows of (lr, alpha).
+    for (const auto& m : sweep.methods) {
+        if (m.name != "pde") continue;
+        auto per_pair = [&](const std::vector<double>& values) {
+            return values.size() == n_lr * n_alpha ? values : std::vector<double>(n_lr * n_alpha, kNaN);
+        };
+        for (auto& phase : table.methods) {
+            phase.pde_error_estimate = per_pair(m.error_estimate);
+            phase.predicted_rate = per_pair(m.predicted_rate);
+        }
+    }
     auto usable = [](const PointSummary& s) { return s.regime != Regime::missing && s.regime != Regime::diverged; };
     for (auto& phase : table.methods) {
         if (!phase.per_dim) continue;

@@ -123,6 +123,9 @@ struct SweepData {
         std::vector<Outcome> outcome;     // [lr, dim, alpha, seed] (pde: [lr, alpha])
         // [lr, dim, alpha, seed, time] (pde: [lr, alpha, time])
         std::vector<double> risk, excess, curvature, balance, false_support;
+        // pde only, [lr, alpha]: the solver's error estimate and the linearisation's late-time
+        // rate per point (NaN for units without a result); empty if the file has none (older files).
+        std::vector<double> error_estimate, predicted_rate;
         bool per_dim() const { return name != "pde"; }
     };
     std::vector<Method> methods;  // in the order sgd, sde, pde, those present
@@ -136,6 +139,11 @@ struct MethodPhase {
     // (lr, alpha) the power law of that gap in d. NaN where either side is missing or diverged.
     std::vector<double> gap;                 // [lr, dim, alpha]
     std::vector<PowerLawFit> gap_fit;        // [lr, alpha]
+    // When the sweep has a pde, every method (pde too), per (lr, alpha): the PDE point's error
+    // estimate (the accuracy of the limit that gap_pde compares with) and the late-time rate the
+    // linearisation predicts (beside the measured tail_rate). NaN where the file has none.
+    std::vector<double> pde_error_estimate;  // [lr, alpha]
+    std::vector<double> predicted_rate;      // [lr, alpha]
 };
 
 struct PhaseTable {

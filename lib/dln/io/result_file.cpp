@@ -59,14 +59,50 @@ hid_t failure_string_type() {
     return type;
 }
 
+hid_t scalar_type(ScalarType type) {
+    switch (type) {
+        case ScalarType::int64: return H5T_NATIVE_INT64;
+        case ScalarType::int8: return H5T_NATIVE_INT8;
+        default: return H5T_NATIVE_DOUBLE;
+    }
+}
+
+// One scalar field's value in the bytes of its memory type (whole numbers for the integer types;
+// a NaN there is the fill, 0).
+struct ScalarBytes {
+    double f64 = 0.0;
+    std::int64_t i64 = 0;
+    std::int8_t i8 = 0;
+    const void* data(ScalarType type) const {
+        return type == ScalarType::int64 ? static_cast<const void*>(&i64)
+               : type == ScalarType::int8 ? static_cast<const void*>(&i8) : static_cast<const void*>(&f64);
+    }
+};
+
+ScalarBytes scalar_bytes(double value) {
+    ScalarBytes b;
+    b.f64 = value;
+    if (std::isfinite(value)) {
+        b.i64 = static_cast<std::int64_t>(value);
+        b.i8 = static_cast<std::int8_t>(value);
+    }
+    return b;
+}
+
 }  // namespace
+
+const std::vector<ScalarField>& ResultLayout::scalars_of(const std::string& method) const {
+    static const std::vector<ScalarField> none;
+    const auto it = scalars.find(method);
+    return it == scalars.end() ? none : it->second;
+}
 
 struct ResultFile::Impl {
     hid_t file = -1;
     ResultLayout layout;
     // The datasets stay open from create() to close(), so writers never open or close objects:
     // those are metadata operations and would have to be collective. Per method: the observable
-    // datasets in layout order, then those of Extra.
+    // datasets in layout order, then those of Extra, then the method's scalar fields.
     std::map<std::string, std::vector<hid_t>> datasets;
 };
 
@@ -103,6 +139,7 @@ ResultFile ResultFile::create(MPI_Comm comm, const std::string& path, const Resu
     write_string_attribute(file, "config", layout.config);
     write_string_attribute(file, "version", layout.version);
     if (!layout.shard.empty()) write_string_attribute(file, "shard", layout.shard);
+    write_string_attribute(file, "petsc_options", layout.petsc_options);
 
     Handle axes(check(H5Gcreate2(file, "axes", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "creating /axes"));
     std::vector<std::int64_t> dims(layout.dim.begin(), layout.dim.end());
@@ -129,7 +166,7 @@ ResultFile ResultFile::create(MPI_Comm comm, const std::string& path, const Resu
             : std::vector<hsize_t>{layout.lr.size(), layout.dim.size(), layout.alpha.size(), layout.seeds};
         Handle group(check(H5Gcreate2(file, method.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                            "creating /" + method));
-        auto make = [&](const std::string& name, hid_t type, const void* fill, bool with_time) {
+        auto make = [&](const std::string& name, hid_t type, const void* fill, bool with_time) -> hid_t {
             std::vector<hsize_t> dims_here = shape;
             if (with_time) dims_here.push_back(layout.time.size());
             Handle space(check(H5Screate_simple(static_cast<int>(dims_here.size()), dims_here.data(), nullptr),
@@ -147,6 +184,7 @@ ResultFile ResultFile::create(MPI_Comm comm, const std::string& path, const Resu
                 check(H5DSattach_scale(ds, time, static_cast<unsigned>(scales.size())), "attaching /time", 0);
             }
             impl->datasets[method].push_back(ds);
+            return ds;
         };
         for (const auto& observable : layout.observables) make(observable, H5T_NATIVE_DOUBLE, &nan, true);
         const std::int8_t no_failures = 0;
@@ -157,6 +195,12 @@ ResultFile ResultFile::create(MPI_Comm comm, const std::string& path, const Resu
         make(extra_names[wall_seconds_ds], H5T_NATIVE_DOUBLE, &nan, false);
         make(extra_names[failures_ds], H5T_NATIVE_INT8, &no_failures, false);
         make(extra_names[failure_ds], string_type, no_message, false);
+        for (const auto& field : layout.scalars_of(method)) {
+            const auto fill = scalar_bytes(nan);
+            const hid_t ds = make(field.name, scalar_type(field.type), fill.data(field.type), false);
+            write_string_attribute(ds, "long_name", field.long_name);
+            if (!field.units.empty()) write_string_attribute(ds, "units", field.units);
+        }
     }
     // The layout goes to disk before any unit is written: from here on only raw data changes, so
     // a job killed mid-sweep leaves a readable file (and the journal has the units in flight).
@@ -176,6 +220,7 @@ ResultFile ResultFile::open(MPI_Comm comm, const std::string& path, const Result
     for (const auto& method : layout.methods) {
         std::vector<std::string> names(layout.observables);
         for (const char* extra : extra_names) names.emplace_back(extra);
+        for (const auto& field : layout.scalars_of(method)) names.push_back(field.name);
         for (const auto& name : names) {
             const std::string full = "/" + method + "/" + name;
             impl->datasets[method].push_back(check(H5Dopen2(file, full.c_str(), H5P_DEFAULT), "opening " + full));
@@ -242,6 +287,15 @@ void ResultFile::write(const std::string& method, const UnitRecord& record) {
     record.message.copy(message, failure_length - 1);
     Handle string_type(failure_string_type());
     write_slab(datasets[base + failure_ds], string_type, message, false);
+    const auto& fields = layout.scalars_of(method);
+    if (!record.scalars.empty() && record.scalars.size() != fields.size()) {
+        throw std::invalid_argument("UnitRecord has " + std::to_string(record.scalars.size()) + " scalar values, /" +
+                                    method + " has " + std::to_string(fields.size()) + " scalar fields");
+    }
+    for (std::size_t k = 0; k < fields.size(); ++k) {
+        const auto bytes = scalar_bytes(record.scalars.empty() ? std::nan("") : record.scalars[k]);
+        write_slab(datasets[base + extra_count + k], scalar_type(fields[k].type), bytes.data(fields[k].type), false);
+    }
     const auto status = static_cast<std::int8_t>(record.status);
     write_slab(datasets[base + status_ds], H5T_NATIVE_INT8, &status, false);
 }
@@ -324,6 +378,7 @@ FileSummary summarize(const std::string& path) {
     summary.version = read_string_attribute(file, "version");
     summary.config = read_string_attribute(file, "config");
     summary.shard = read_string_attribute(file, "shard");
+    summary.petsc_options = read_string_attribute(file, "petsc_options");
     try {
         count_units(file, summary);
     } catch (const std::runtime_error& e) {
@@ -388,7 +443,17 @@ void ResultFile::check_layout(const std::string& path, const ResultLayout& layou
         with_time.push_back(layout.time.size());
         for (const auto& name : layout.observables) expect("/" + method + "/" + name, with_time);
         for (const char* name : extra_names) expect("/" + method + "/" + name, shape);
+        for (const auto& field : layout.scalars_of(method)) expect("/" + method + "/" + field.name, shape);
     }
+}
+
+std::vector<double> read_unit_field(const std::string& path, const std::string& method, const std::string& name) {
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+    if (file < 0) throw std::invalid_argument("cannot open '" + path + "'");
+    const std::string full = "/" + method + "/" + name;
+    if (H5Lexists(file, method.c_str(), H5P_DEFAULT) <= 0 || H5Lexists(file, full.c_str(), H5P_DEFAULT) <= 0) return {};
+    return read_all<double>(file, full, H5T_NATIVE_DOUBLE);  // HDF5 converts the integer types
 }
 
 void ResultFile::close() {

@@ -10,6 +10,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,6 +18,20 @@
 namespace dln::io {
 
 enum class UnitStatus : std::int8_t { pending = 0, done = 1, diverged = 2, failed = 3 };
+
+// A per-unit scalar that a method reports besides its observables (the PDE's error estimate,
+// say): one dataset /<method>/<name> of the unit shape, with attributes long_name and, if set,
+// units. io knows nothing of their meaning; the layout declares them and each record carries
+// their values in this order. A unit without values (pending, failed) reads as the fill: NaN for
+// float64, 0 for the integer types.
+enum class ScalarType : std::int8_t { float64, int64, int8 };
+
+struct ScalarField {
+    std::string name;
+    ScalarType type = ScalarType::float64;
+    std::string long_name;  // the description (attribute long_name)
+    std::string units;      // attribute units; empty for none
+};
 
 struct ResultLayout {
     std::vector<double> lr;
@@ -29,6 +44,10 @@ struct ResultLayout {
     std::string config;                    // resolved INI text (root attribute)
     std::string version;
     std::string shard;                     // "k/K" for one shard of a sweep (root attribute); empty if whole
+    std::string petsc_options;             // PETSC_OPTIONS as the sweep saw it (root attribute)
+    // Per method, the per-unit scalar fields after the unit datasets (none for most methods).
+    std::map<std::string, std::vector<ScalarField>> scalars;
+    const std::vector<ScalarField>& scalars_of(const std::string& method) const;
 };
 
 // The per-unit datasets of a method group that follow its observables, in file order.
@@ -43,6 +62,12 @@ struct UnitRecord {
     std::vector<double> values;
     std::int8_t failures = 0;  // how often the unit has failed (0 once it succeeds); retried while 1
     std::string message;       // why it failed (stored truncated to failure_length - 1 bytes)
+    // The values of the method's scalar fields (ResultLayout::scalars), in their order; empty
+    // writes the fill values (a failed unit). Integer fields hold whole numbers.
+    std::vector<double> scalars;
+    // Not stored or journaled: a line for the user from the computation of the unit (the PDE's
+    // tolerance was not met, naming the point); empty if none.
+    std::string warning;
 };
 
 // The longest failure message the file keeps, with its terminating zero.
@@ -50,7 +75,7 @@ inline constexpr std::size_t failure_length = 256;
 
 // How far a sweep file got, per method: counts of each status. Read without MPI.
 struct FileSummary {
-    std::string schema, version, config, shard;
+    std::string schema, version, config, shard, petsc_options;
     struct MethodCounts {
         std::string method;
         std::size_t pending = 0, done = 0, diverged = 0, failed = 0;
@@ -67,6 +92,10 @@ struct FileSummary {
 
 // Throws std::invalid_argument naming the problem if path is not a readable dln sweep file.
 FileSummary summarize(const std::string& path);
+
+// Serial, without MPI: the values of /<method>/<name> of a sweep file in row-major order,
+// converted to double; empty if the file has no such dataset (an older file).
+std::vector<double> read_unit_field(const std::string& path, const std::string& method, const std::string& name);
 
 class ResultFile {
 public:

@@ -80,6 +80,7 @@ MergeOutcome merge_results(const std::string& output, const std::vector<std::str
         }
         std::vector<std::string> names(layout.observables);
         for (const char* name : unit_dataset_names) names.emplace_back(name);
+        for (const auto& field : layout.scalars_of(method)) names.push_back(field.name);
         for (const auto& name : names) {
             auto merged = read_raw(out, group + name, units);  // the fill values: NaN, pending, ""
             for (std::size_t f = 0; f < files.size(); ++f) {

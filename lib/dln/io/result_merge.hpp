@@ -18,7 +18,7 @@ struct MergeOutcome {
 
 // Serial, without MPI. output must be a file ResultFile::create() made with layout (and closed),
 // and every input a complete sweep file of the same layout (ResultFile::check_layout). Copies
-// each unit, every dataset of it, from an input that computed it: one where it is done or
+// each unit, every dataset of it (its scalar fields too), from an input that computed it: one where it is done or
 // diverged if there is one, else one where it failed.
 MergeOutcome merge_results(const std::string& output, const std::vector<std::string>& inputs,
                            const ResultLayout& layout);

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <iterator>
 #include <regex>
 #include <sstream>
@@ -19,7 +20,11 @@ namespace dln::io {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr std::uint32_t kMagic = 0x4a4e4c44;  // "DLNJ" read as a little-endian word
+// The record format is in the magic. Format 1 ("DLNJ", dln up to the PDE's per-unit fields) had
+// no scalar values; format 2 ("DLN2") adds them after the observables. A format-1 record is
+// refused by name (JournalFormatError), never mistaken for one cut short by a crash.
+constexpr std::uint32_t kMagic = 0x324e4c44;    // "DLN2" read as a little-endian word
+constexpr std::uint32_t kMagicV1 = 0x4a4e4c44;  // "DLNJ": format 1
 
 std::uint64_t fnv1a(const char* data, std::size_t n) {
     std::uint64_t h = 0xcbf29ce484222325ULL;
@@ -98,6 +103,8 @@ std::string encode(const std::string& method, const UnitRecord& r) {
     put(payload, r.wall_seconds);
     put(payload, static_cast<std::uint32_t>(r.values.size()));
     payload.append(reinterpret_cast<const char*>(r.values.data()), r.values.size() * sizeof(double));
+    put(payload, static_cast<std::uint32_t>(r.scalars.size()));
+    payload.append(reinterpret_cast<const char*>(r.scalars.data()), r.scalars.size() * sizeof(double));
     put(payload, static_cast<std::uint32_t>(r.message.size()));
     payload += r.message;
 
@@ -121,6 +128,9 @@ JournalEntry decode(const std::string& payload) {
     e.record.values.resize(in.get<std::uint32_t>());
     const std::string raw = in.bytes(e.record.values.size() * sizeof(double));
     std::memcpy(e.record.values.data(), raw.data(), raw.size());
+    e.record.scalars.resize(in.get<std::uint32_t>());
+    const std::string raw_scalars = in.bytes(e.record.scalars.size() * sizeof(double));
+    std::memcpy(e.record.scalars.data(), raw_scalars.data(), raw_scalars.size());
     e.record.message = in.bytes(in.get<std::uint32_t>());
     if (in.left() != 0) throw std::out_of_range("journal record has trailing bytes");
     return e;
@@ -145,17 +155,28 @@ bool SweepJournal::exists() const {
     return fs::is_directory(directory_, ec);
 }
 
-void SweepJournal::start(const std::string& config_ini) const {
-    std::error_code ec;
-    fs::create_directory(directory_, ec);
-    if (ec) throw std::runtime_error("cannot create the journal '" + directory_ + "': " + ec.message());
-    const std::string tmp = directory_ + "/config.ini.tmp", final_path = directory_ + "/config.ini";
+namespace {
+
+// Writes dir/name atomically (a crash leaves all or none).
+void write_atomically(const std::string& dir, const std::string& name, const std::string& text) {
+    const std::string tmp = dir + "/" + name + ".tmp", final_path = dir + "/" + name;
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) throw system_error("cannot create", tmp);
-    write_all(fd, config_ini, tmp);
+    write_all(fd, text, tmp);
     ::fsync(fd);
     ::close(fd);
     if (::rename(tmp.c_str(), final_path.c_str()) != 0) throw system_error("cannot rename", tmp);
+}
+
+}  // namespace
+
+void SweepJournal::start(const std::string& config_ini, const std::string& petsc_options) const {
+    std::error_code ec;
+    fs::create_directory(directory_, ec);
+    if (ec) throw std::runtime_error("cannot create the journal '" + directory_ + "': " + ec.message());
+    // petsc_options first: a journal with a config.ini is complete.
+    write_atomically(directory_, "petsc_options", petsc_options);
+    write_atomically(directory_, "config.ini", config_ini);
     sync_directory(directory_);
     const fs::path parent = fs::path(directory_).parent_path();
     sync_directory(parent.empty() ? "." : parent.string());
@@ -164,6 +185,12 @@ void SweepJournal::start(const std::string& config_ini) const {
 std::string SweepJournal::config() const {
     std::ifstream in(directory_ + "/config.ini", std::ios::binary);
     if (!in) return {};
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::optional<std::string> SweepJournal::petsc_options() const {
+    std::ifstream in(directory_ + "/petsc_options", std::ios::binary);
+    if (!in) return std::nullopt;
     return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
@@ -189,7 +216,14 @@ JournalContents SweepJournal::read() const {
             // A record the process died while writing is incomplete or fails its checksum; it is
             // always the file's last, because each run appends to files of its own.
             try {
-                if (file.get<std::uint32_t>() != kMagic) throw std::out_of_range("bad magic");
+                const auto magic = file.get<std::uint32_t>();
+                if (magic == kMagicV1) {
+                    throw JournalFormatError("'" + part.path.string() + "' holds records of journal format 1 (an "
+                                             "older dln, without the per-unit scalar fields); this dln reads "
+                                             "format 2 only: finish that sweep with the dln that started it, or "
+                                             "start again with --force");
+                }
+                if (magic != kMagic) throw std::out_of_range("bad magic");
                 const std::string payload = file.bytes(file.get<std::uint32_t>());
                 if (file.get<std::uint64_t>() != fnv1a(payload.data(), payload.size())) {
                     throw std::out_of_range("bad checksum");

@@ -5,20 +5,32 @@
 // computed it appends it to its own journal file and fsyncs it; a resume replays the journal into
 // the file, rebuilding the file first if it is damaged. The journal lives next to the sweep file,
 //     OUT.h5.journal/config.ini             the resolved configuration of the sweep
+//     OUT.h5.journal/petsc_options          PETSC_OPTIONS as the sweep saw it
 //     OUT.h5.journal/run-<k>.rank-<r>.log   what rank r finished in the k-th run (start or resume)
 // and is removed once a sweep has ended cleanly with nothing left to compute. Each run writes new
 // files, so nothing is ever appended after a record torn by a crash.
 //
-// A record is: magic "DLNJ", payload length (u32), payload, FNV-1a 64 of the payload, in the
-// machine's byte order (the journal is read back by the same code on the same cluster).
+// A record is: magic "DLN2" (record format 2), payload length (u32), payload, FNV-1a 64 of the
+// payload, in the machine's byte order (the journal is read back by the same code on the same
+// cluster). The payload: method, index, status, failures, diverged_at, wall_seconds, the
+// observables (u32 count, doubles), the method's scalar fields (u32 count, doubles), the failure
+// message (u32 length, bytes). Format 1 (magic "DLNJ") had no scalar fields; reading one throws
+// JournalFormatError.
 #pragma once
 
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "dln/io/result_file.hpp"
 
 namespace dln::io {
+
+// A journal written in another record format (by another dln): it cannot be replayed.
+struct JournalFormatError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
 
 struct JournalEntry {
     std::string method;
@@ -38,10 +50,14 @@ public:
 
     const std::string& directory() const { return directory_; }
     bool exists() const;
-    // Creates the journal and stores the configuration atomically (a crash leaves all or none).
-    void start(const std::string& config_ini) const;
+    // Creates the journal and stores the configuration and PETSC_OPTIONS atomically (a crash
+    // leaves all or none of each; the configuration goes last).
+    void start(const std::string& config_ini, const std::string& petsc_options) const;
     // The stored configuration; empty if the journal has none (it died while being started).
     std::string config() const;
+    // The stored PETSC_OPTIONS; nullopt if the journal has none.
+    std::optional<std::string> petsc_options() const;
+    // Throws JournalFormatError if a file holds records of another format.
     JournalContents read() const;
     // The number of the next run: one more than the largest present, 1 for a new journal.
     int next_run() const;

@@ -6,6 +6,7 @@
 #include "dln/config/config.hpp"
 #include "dln/io/result_file.hpp"
 #include "dln/io/result_merge.hpp"
+#include "dln/sweep/petsc_options.hpp"
 #include "dln/sweep/sweep_grid.hpp"
 #include "dln/sweep/unit_runner.hpp"
 
@@ -20,6 +21,7 @@ io::ResultLayout merged_layout(const io::FileSummary& first) {
     auto layout = result_layout(grid);
     layout.config = first.config;  // exactly the stored text
     layout.shard.clear();
+    layout.petsc_options = first.petsc_options;
     return layout;
 }
 
@@ -48,6 +50,14 @@ void check_merge(const std::string& output, const std::vector<std::string>& inpu
             throw config::ConfigError("'" + path + "' was written by dln " + summaries.back().version + ", '" +
                                       inputs.front() + "' by dln " + summaries.front().version +
                                       "; their results may differ");
+        }
+        const auto& a = summaries.front().petsc_options;
+        const auto& b = summaries.back().petsc_options;
+        if (config::parse_ini_text(summaries.front().config).has_method("pde") &&
+            result_petsc_options(a) != result_petsc_options(b)) {
+            throw config::ConfigError("'" + path + "' was computed with PETSC_OPTIONS " + show_petsc_options(b) +
+                                      ", '" + inputs.front() + "' with PETSC_OPTIONS " + show_petsc_options(a) +
+                                      "; they differ in options that change results");
         }
         const auto keys = config::differing_keys(summaries.front().config, summaries.back().config);
         if (!keys.empty()) {

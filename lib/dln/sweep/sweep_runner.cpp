@@ -21,6 +21,7 @@
 #include "dln/io/failpoint.hpp"
 #include "dln/io/result_file.hpp"
 #include "dln/io/sweep_journal.hpp"
+#include "dln/sweep/petsc_options.hpp"
 #include "dln/sweep/sweep_grid.hpp"
 #include "dln/sweep/stop_request.hpp"
 #include "dln/sweep/unit_runner.hpp"
@@ -41,6 +42,7 @@ struct Report {
     std::int32_t status = 0;  // io::UnitStatus, or kAbandoned
     std::int32_t stopping = 0;  // the worker leaves: it was asked to stop, and wants no reply
     std::int32_t failures = 0;  // of a failed unit: how often it has failed now
+    std::int32_t unmet = 0;     // a finished pde unit that did not meet pde.rtol
     double wall_seconds = 0.0;
 };
 
@@ -68,6 +70,7 @@ public:
         }
         const auto status = static_cast<io::UnitStatus>(report.status);
         ++finished_;
+        if (report.unmet) ++summary_.tolerance_unmet;
         const char* word = "done";
         switch (status) {
             case io::UnitStatus::diverged: ++summary_.diverged; word = "diverged"; break;
@@ -127,6 +130,7 @@ Report journal_and_write(const std::string& method, io::UnitRecord& record, cons
     done.task = assignment.task;
     done.status = static_cast<std::int32_t>(record.status);
     done.failures = record.failures;
+    done.unmet = record.warning.empty() ? 0 : 1;
     done.wall_seconds = record.wall_seconds;
     return done;
 }
@@ -164,6 +168,8 @@ std::vector<Report> compute_and_write(const SweepGrid& grid, const std::vector<T
             std::cerr << "dln: " << method << ' ' << grid.describe(*units[i], method)
                       << " failed: " << records[i].message << '\n';
         }
+        // The worker that computed it says so, once; the master counts it in the summary.
+        if (!records[i].warning.empty()) std::cerr << "dln sweep: warning: " << records[i].warning << '\n';
         reports.push_back(journal_and_write(method, records[i], batch[i], file, journal));
     }
     return reports;
@@ -358,6 +364,7 @@ bool share_setup(MPI_Comm comm, const config::Config* on_root, config::Config& c
     broadcast_string(comm, ini);
     config = rank == 0 ? *on_root : config::parse_ini_text(ini);
     broadcast_string(comm, options.output);
+    broadcast_string(comm, options.petsc_options);
     int flags[8] = {options.overwrite, options.quiet, options.resume, options.retry_failed,
                     static_cast<int>(options.plan), static_cast<int>(options.shard), static_cast<int>(options.shards),
                     static_cast<int>(options.batch)};
@@ -441,13 +448,32 @@ OutputPlan plan_output(const config::Config& config, const SweepOptions& options
         throw config::ConfigError("--resume", "'" + where + "' was made with another configuration (" + list +
                                                   " differ); resume with the same keys");
     };
-    if (journal.exists() && !journal.config().empty()) refuse_other_config(journal.config(), journal.directory());
+    // PETSC_OPTIONS changes the PDE's results: a sweep with a pde continues only under options that
+    // agree with the stored ones in every option that is not diagnostic (petsc_options.hpp).
+    auto refuse_other_petsc = [&](const std::string& stored, const std::string& where) {
+        if (!config.has_method("pde")) return;
+        if (result_petsc_options(stored) == result_petsc_options(options.petsc_options)) return;
+        throw config::ConfigError("--resume", "'" + where + "' was computed with PETSC_OPTIONS " +
+                                                  show_petsc_options(stored) + ", this run has PETSC_OPTIONS " +
+                                                  show_petsc_options(options.petsc_options) +
+                                                  "; they differ in options that change results: resume with the same");
+    };
+    if (journal.exists()) {
+        if (!journal.config().empty()) refuse_other_config(journal.config(), journal.directory());
+        if (const auto stored = journal.petsc_options()) refuse_other_petsc(*stored, journal.directory());
+        try {
+            journal.read();  // a journal of another record format cannot be replayed: say so now
+        } catch (const io::JournalFormatError& e) {
+            throw config::ConfigError("--resume", e.what());
+        }
+    }
     std::error_code ec;
     if (fs::exists(options.output, ec)) {
         std::string damage;
         try {
             const auto stored = io::summarize(options.output);
             refuse_other_config(stored.config, options.output);
+            refuse_other_petsc(stored.petsc_options, options.output);
             // Another version may draw other random numbers (0.2.0 and 0.3.0 changed the stream): a file
             // finished by this one would mix two streams.
             if (stored.version != version) {
@@ -495,7 +521,7 @@ SweepSummary run_sweep(MPI_Comm comm, const config::Config& config, const SweepO
     int run = 0;
     if (rank == 0) {
         if (options.plan == OutputPlan::create && journal.exists()) journal.remove();  // --force
-        if (journal.config().empty()) journal.start(config.ini);
+        if (journal.config().empty()) journal.start(config.ini, options.petsc_options);
         run = journal.next_run();
     }
     MPI_Bcast(&run, 1, MPI_INT, 0, comm);
@@ -503,6 +529,7 @@ SweepSummary run_sweep(MPI_Comm comm, const config::Config& config, const SweepO
 
     auto layout = result_layout(grid);
     layout.shard = shard_label(options);
+    layout.petsc_options = options.petsc_options;
     auto file = options.plan == OutputPlan::resume
                     ? io::ResultFile::open(comm, options.output, layout)
                     : io::ResultFile::create(comm, options.output, layout,

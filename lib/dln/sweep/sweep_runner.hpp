@@ -30,6 +30,9 @@ struct SweepOptions {
     // This run computes shard `shard` of `shards` (1-based): the tasks at positions shard - 1,
     // shard - 1 + shards, ... of the largest-first schedule, so every shard gets a like share.
     std::uint32_t shard = 1, shards = 1;
+    // PETSC_OPTIONS as rank 0 saw it (petsc_options.hpp), given to every rank: the file records it
+    // and a resume compares it.
+    std::string petsc_options;
     // At most this many sgd units of one dim and replicate go to a worker together and run in
     // lockstep, sharing every sample (1: each alone). Results do not depend on it.
     std::size_t batch = 16;
@@ -46,7 +49,8 @@ void print_schedule(const config::Config& config, const SweepOptions& options, s
 
 // Rank 0, before any file is touched: how to treat options.output. Throws config::ConfigError
 // naming the option and the problem (a missing directory, an existing file without --force, a
-// resume with another configuration, a damaged file without a journal to rebuild it from).
+// resume with another configuration or result-changing PETSC_OPTIONS, a damaged file without a
+// journal to rebuild it from, a journal of another record format).
 // note receives a line worth telling the user (a rebuild, a resume with nothing to resume).
 OutputPlan plan_output(const config::Config& config, const SweepOptions& options, std::string& note);
 
@@ -54,6 +58,7 @@ struct SweepSummary {
     std::size_t units = 0, done = 0, diverged = 0, failed = 0;  // units: to compute in this run
     std::size_t abandoned = 0, pending = 0;  // given up when asked to stop; left for a resume
     std::size_t replayed = 0;                // units restored from the journal into the file
+    std::size_t tolerance_unmet = 0;         // finished pde units that did not meet pde.rtol
     bool ended = false;  // nothing is left to compute: the journal was removed
     bool interrupted = false;  // a stop was requested (SIGUSR1, SIGTERM, SIGINT) and units are left
     double seconds = 0.0;

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
@@ -25,7 +26,84 @@ io::ResultLayout result_layout(const SweepGrid& grid) {
     for (const auto name : model::observable_names) layout.observables.emplace_back(name);
     layout.config = c.ini;
     layout.version = version;
+    for (const auto& method : layout.methods) {
+        auto fields = unit_scalar_fields(method);
+        if (!fields.empty()) layout.scalars[method] = std::move(fields);
+    }
     return layout;
+}
+
+namespace {
+
+// The PDE's per-unit fields and where each value comes from: one table, so the file layout and
+// the values written can never disagree on the order.
+struct PdeField {
+    io::ScalarField field;
+    double (*value)(const pde::PdeAccuracy&);
+};
+
+const std::vector<PdeField>& pde_fields() {
+    using io::ScalarType;
+    using A = pde::PdeAccuracy;
+    static const std::vector<PdeField> fields = {
+        {{"error_estimate", ScalarType::float64,
+          "estimated relative error of the excess risk (grid + quadrature + time parts)", "1"},
+         [](const A& a) { return a.error_estimate; }},
+        {{"grid_error", ScalarType::float64, "part of the error estimate due to the finite-volume grid", "1"},
+         [](const A& a) { return a.grid_error; }},
+        {{"quadrature_error", ScalarType::float64, "part of the error estimate due to the class quadrature", "1"},
+         [](const A& a) { return a.quadrature_error; }},
+        {{"time_error", ScalarType::float64, "part of the error estimate due to the time integration", "1"},
+         [](const A& a) { return a.time_error; }},
+        {{"cells", ScalarType::int64, "finite volumes per class", ""},
+         [](const A& a) { return static_cast<double>(a.cells); }},
+        {{"classes", ScalarType::int64, "coordinate classes", ""},
+         [](const A& a) { return static_cast<double>(a.classes); }},
+        {{"target_nodes", ScalarType::int64, "quadrature nodes of the target law (0: a discrete law)", ""},
+         [](const A& a) { return static_cast<double>(a.target_nodes); }},
+        {{"spectrum_nodes", ScalarType::int64, "quadrature nodes of the spectrum (0: a discrete law)", ""},
+         [](const A& a) { return static_cast<double>(a.spectrum_nodes); }},
+        {{"predicted_rate", ScalarType::float64,
+          "late-time rate rho of the excess risk predicted by the linearisation (THEORY.md 5); NaN if none", ""},
+         [](const A& a) { return a.predicted_rate; }},
+        {{pde_met_tolerance_field, ScalarType::int8, "1 if the error estimate met pde.rtol, else 0", ""},
+         [](const A& a) { return a.met_tolerance ? 1.0 : 0.0; }},
+    };
+    return fields;
+}
+
+std::string short_number(double x, const char* format) {
+    if (x == 0.0) return "0";
+    if (std::isnan(x)) return "nan";
+    char text[32];
+    std::snprintf(text, sizeof text, format, x);
+    return text;
+}
+
+}  // namespace
+
+std::vector<io::ScalarField> unit_scalar_fields(const std::string& method) {
+    std::vector<io::ScalarField> fields;
+    if (method != "pde") return fields;
+    for (const auto& f : pde_fields()) fields.push_back(f.field);
+    return fields;
+}
+
+std::vector<double> pde_scalar_values(const pde::PdeAccuracy& accuracy) {
+    std::vector<double> values;
+    for (const auto& f : pde_fields()) values.push_back(f.value(accuracy));
+    return values;
+}
+
+std::string describe_accuracy(const pde::PdeAccuracy& a) {
+    std::string text = "cells " + std::to_string(a.cells) + ", classes " + std::to_string(a.classes);
+    if (a.target_nodes > 0) text += ", target nodes " + std::to_string(a.target_nodes);
+    if (a.spectrum_nodes > 0) text += ", spectrum nodes " + std::to_string(a.spectrum_nodes);
+    text += ", estimated error " + short_number(a.error_estimate, "%.1e") + " (grid " +
+            short_number(a.grid_error, "%.1e") + ", quadrature " + short_number(a.quadrature_error, "%.1e") +
+            ", time " + short_number(a.time_error, "%.1e") + "), predicted late-time rate " +
+            short_number(a.predicted_rate, "%.4g");
+    return text;
 }
 
 pde::AccuracySpec pde_accuracy(const config::Config& c) {
@@ -40,18 +118,24 @@ pde::AccuracySpec pde_accuracy(const config::Config& c) {
     return spec;
 }
 
-sim::Trajectory compute_trajectory(const SweepGrid& grid, const WorkUnit& unit, const std::string& method,
-                                   const std::atomic<bool>* cancel) {
+ComputedTrajectory compute_trajectory(const SweepGrid& grid, const WorkUnit& unit, const std::string& method,
+                                      const std::atomic<bool>* cancel) {
     const auto point = grid.point(unit);
     const auto& c = grid.config();
     auto run = grid.run_spec();
     run.cancel = cancel;
-    if (method == "sgd") return sim::simulate_sgd(point, run, c.seed, grid.replicate(unit));
+    if (method == "sgd") return {sim::simulate_sgd(point, run, c.seed, grid.replicate(unit)), std::nullopt};
     if (method == "sde") {
         const double dt = c.sde_dt > 0.0 ? c.sde_dt : 1.0 / static_cast<double>(point.dim);
-        return sim::simulate_sde(point, run, c.seed, grid.replicate(unit), dt);
+        return {sim::simulate_sde(point, run, c.seed, grid.replicate(unit), dt), std::nullopt};
     }
-    if (method == "pde") return pde::solve_pde_to_tolerance(point, run, pde_accuracy(c));
+    if (method == "pde") {
+        auto solved = pde::solve_pde_to_tolerance(point, run, pde_accuracy(c));
+        ComputedTrajectory out;
+        out.accuracy = std::move(solved.accuracy);
+        out.trajectory = std::move(static_cast<sim::Trajectory&>(solved));  // the accuracy is kept above
+        return out;
+    }
     throw std::invalid_argument("method '" + method + "' is not implemented");
 }
 
@@ -128,8 +212,19 @@ io::UnitRecord compute_unit(const SweepGrid& grid, const WorkUnit& unit, const s
                             const std::atomic<bool>* cancel) {
     const auto start = std::chrono::steady_clock::now();
     inject_failure(unit, method);
-    const auto trajectory = compute_trajectory(grid, unit, method, cancel);
-    return make_record(grid, unit, trajectory, seconds_since(start));
+    const auto computed = compute_trajectory(grid, unit, method, cancel);
+    auto record = make_record(grid, unit, computed.trajectory, seconds_since(start));
+    if (computed.accuracy) {
+        const auto& a = *computed.accuracy;
+        record.scalars = pde_scalar_values(a);
+        if (!a.met_tolerance && record.status == io::UnitStatus::done) {
+            record.warning = !a.warning.empty()
+                ? a.warning
+                : "pde " + grid.describe(unit, method) + ": pde.rtol = " + short_number(grid.config().pde_rtol, "%g") +
+                      " not met (estimated error " + short_number(a.error_estimate, "%.1e") + ")";
+        }
+    }
+    return record;
 }
 
 std::vector<io::UnitRecord> compute_sgd_batch(const SweepGrid& grid, std::span<const WorkUnit* const> units,
