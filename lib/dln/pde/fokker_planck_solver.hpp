@@ -90,7 +90,7 @@ public:
 
     const std::vector<CoordinateClass>& classes() const;
 
-    struct Impl;  // the discretisation; public only so PETSc's C callbacks can name it
+    struct Impl;  // the discretisation (fp_problem.hpp) and the spec
 
 private:
     std::unique_ptr<Impl> impl_;

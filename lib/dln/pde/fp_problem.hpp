@@ -1,0 +1,57 @@
+// The discretised problem the Fokker-Planck solver's parts share: the model's constants, the
+// coordinate classes, the co-moving grid and where each class's unknowns lie in the state.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "dln/model/parametrization.hpp"
+#include "dln/pde/class_quadrature.hpp"
+#include "dln/pde/fokker_planck_solver.hpp"
+
+namespace dln::pde::fp {
+
+// The co-moving grid in xi, shared by every class: cell centres and interior faces.
+struct Grid {
+    std::size_t cells = 0;
+    double half_width = 0.0, h = 0.0;
+    std::vector<double> centre, face;
+};
+
+// Where each class's unknowns lie in the state vector: its cells' g, then m, log v and log Q.
+// Every class has the grid's cell count for now; the offsets are asked per class so that
+// per-class counts would change this type (and the grid), not the code that uses it.
+class StateLayout {
+public:
+    StateLayout() = default;
+    StateLayout(std::size_t classes, std::size_t cells) : classes_(classes), cells_(cells) {}
+    std::size_t classes() const { return classes_; }
+    std::size_t cells(std::size_t) const { return cells_; }
+    std::size_t g(std::size_t k) const { return k * stride(); }  // the first cell of class k
+    std::size_t mean(std::size_t k) const { return g(k) + cells_; }
+    std::size_t log_variance(std::size_t k) const { return mean(k) + 1; }
+    std::size_t log_q(std::size_t k) const { return mean(k) + 2; }
+    std::size_t size() const { return classes_ * stride(); }
+
+private:
+    std::size_t stride() const { return cells_ + 3; }
+    std::size_t classes_ = 0, cells_ = 0;
+};
+
+struct Problem {
+    bool linear = false;
+    double kappa = 0.0, lr = 0.0, noise = 0.0;
+    std::vector<CoordinateClass> classes;
+    Grid grid;
+    StateLayout layout;
+};
+
+// Checks the spec (std::invalid_argument) and lays out the grid and the state.
+Problem make_problem(model::Parametrization param, double lr, double noise, std::vector<CoordinateClass> classes,
+                     const PdeSpec& spec);
+
+// The initial state: each class a narrow Gaussian at x0 (the delta of THEORY.md §3 smoothed
+// to variance v0), i.e. g = the standard normal's cell averages, renormalised to mass 1.
+void initial_state(const Problem& p, double* y);
+
+}  // namespace dln::pde::fp
