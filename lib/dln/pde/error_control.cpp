@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <map>
 #include <stdexcept>
 #include <tuple>
@@ -95,7 +94,6 @@ public:
         const auto classes = make_classes(point_.data, point_.parametrization, point_.alpha, one.quadrature);
         FokkerPlanckSolver solver(point_.parametrization, point_.lr, point_.data.noise, classes, one);
         auto trajectory = solver.run(run_);
-        if (std::getenv("DLN_PDE_TRACE")) std::fprintf(stderr, "trace: solve cells %zu tn %zu sn %zu ts %.1e classes %zu steps %zu R(T) %.10g\n", r.cells, r.target_nodes, r.spectrum_nodes, r.ts_rtol, classes.size(), trajectory.steps, trajectory.snapshots.back()[model::risk]);
         trajectory.accuracy.cells = r.cells;
         trajectory.accuracy.classes = classes.size();
         class_lists_[r] = classes;
@@ -325,7 +323,6 @@ PdeTrajectory solve_pde_to_tolerance(const sim::PointSpec& point, const sim::Run
                       describe_point(point).c_str(), a.error_estimate);
         a.warning = text;
     }
-    if (std::getenv("DLN_PDE_TRACE")) std::fprintf(stderr, "trace: result est %.3g grid %.3g quad %.3g time %.3g cells %zu classes %zu rate %.4g met %d\n", a.error_estimate, a.grid_error, a.quadrature_error, a.time_error, a.cells, a.classes, a.predicted_rate, int(a.met_tolerance));
     return out;
 }
 
