@@ -136,3 +136,74 @@ TEST_CASE("the schedule hands out the most expensive units first", "[sweep]") {
     CHECK(grid.point(grid.unit(grid.tasks()[4].unit)).dim == 400);
     CHECK(grid.point(grid.unit(grid.tasks().back().unit)).dim == 100);
 }
+
+TEST_CASE("data.ratio and the Marchenko-Pastur spectrum", "[config]") {
+    const auto c = resolve_args({"--data.spectrum=marchenko-pastur", "--data.ratio=0.25"});
+    CHECK(c.data.spectrum == dln::model::Spectrum::marchenko_pastur);
+    CHECK(c.data.ratio == 0.25);
+    CHECK(resolve_args({}).data.ratio == 0.5);
+    for (const char* bad : {"--data.ratio=0", "--data.ratio=1.5", "--data.ratio=-0.1", "--data.ratio=x"}) {
+        INFO(bad);
+        CHECK_THROWS_WITH(resolve_args({bad}), Catch::StartsWith("data.ratio: "));
+    }
+    CHECK_NOTHROW(resolve_args({"--data.ratio=1"}));
+}
+
+TEST_CASE("a file spectrum: read, sorted, stored absolutely with a checksum of the values", "[config]") {
+    const auto file = write_file("# eigenvalues\n2.0 0.5  # two on a line\n\n1e0\n\t4\n");
+    const auto c = resolve_args({"--data.spectrum=file", "--data.spectrum_file=" + file});
+    CHECK(c.data.spectrum == dln::model::Spectrum::file);
+    CHECK(c.data.eigenvalues == std::vector<double>{0.5, 1.0, 2.0, 4.0});
+    CHECK(c.ini.find("spectrum_file = " + file + "\n") != std::string::npos);  // mkstemp paths are absolute
+    CHECK(c.ini.find("spectrum_checksum = fnv1a64:") != std::string::npos);
+    // The stored text reproduces itself while the file is unchanged.
+    CHECK(dln::config::parse_ini_text(c.ini).ini == c.ini);
+    // Same values in another layout: same checksum; other values: the resume check sees the key differ.
+    std::ofstream(file) << "4 2 1 0.5\n";
+    CHECK(resolve_args({"--data.spectrum=file", "--data.spectrum_file=" + file}).ini == c.ini);
+    std::ofstream(file) << "4 2 1 0.25\n";
+    const auto changed = resolve_args({"--data.spectrum=file", "--data.spectrum_file=" + file});
+    CHECK(dln::config::differing_keys(c.ini, changed.ini) == std::vector<std::string>{"data.spectrum_checksum"});
+    // A stored configuration whose file has changed since is refused, naming the file key.
+    CHECK_THROWS_WITH(dln::config::parse_ini_text(c.ini), Catch::StartsWith("data.spectrum_file: ") &&
+                                                               Catch::Contains("no longer holds"));
+    std::remove(file.c_str());
+}
+
+TEST_CASE("a bad spectrum file is one line naming data.spectrum_file", "[config]") {
+    const std::pair<const char*, const char*> bad[] = {
+        {"", "lists no eigenvalues"},
+        {"# only a comment\n\n", "lists no eigenvalues"},
+        {"1 2 x\n", "line 1: 'x' is not a number"},
+        {"1\n0\n", "line 2: eigenvalue 0 is not > 0"},
+        {"1\n-2\n", "eigenvalue -2 is not > 0"},
+        {"1 nan\n", "not a finite number"},
+        {"inf\n", "not a finite number"},
+        {"1e999\n", "not a finite number"},
+        {"1,2\n", "is not a number"},
+    };
+    for (const auto& [text, reason] : bad) {
+        const auto file = write_file(text);
+        INFO("file '" << text << "'");
+        try {
+            resolve_args({"--data.spectrum=file", "--data.spectrum_file=" + file});
+            FAIL("accepted");
+        } catch (const ConfigError& e) {
+            const std::string what = e.what();
+            CHECK_THAT(what, Catch::StartsWith("data.spectrum_file: ") && Catch::Contains(reason));
+            CHECK(what.find('\n') == std::string::npos);
+        }
+        std::remove(file.c_str());
+    }
+    CHECK_THROWS_WITH(resolve_args({"--data.spectrum=file", "--data.spectrum_file=/nonexistent/eig.txt"}),
+                      Catch::StartsWith("data.spectrum_file: cannot read"));
+    CHECK_THROWS_WITH(resolve_args({"--data.spectrum=file", "--data.spectrum_file=/tmp"}),
+                      Catch::StartsWith("data.spectrum_file: ") && Catch::Contains("directory"));
+    CHECK_THROWS_WITH(resolve_args({"--data.spectrum=file"}), Catch::StartsWith("data.spectrum_file: ") &&
+                                                                  Catch::Contains("needs a file"));
+    const auto file = write_file("1 2\n");
+    CHECK_THROWS_WITH(resolve_args({"--data.spectrum_file=" + file}),
+                      Catch::StartsWith("data.spectrum_file: is set, but data.spectrum is isotropic"));
+    CHECK_THROWS_WITH(resolve_args({"--data.spectrum_checksum=fnv1a64:0"}), Catch::StartsWith("data.spectrum_checksum: "));
+    std::remove(file.c_str());
+}

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -77,4 +78,89 @@ TEST_CASE("parsing names rejects unknown ones", "[model]") {
     CHECK_THROWS_WITH(parse_parametrization("uvw"), Catch::Contains("u2v2, uv, linear"));
     CHECK_THROWS(parse_spectrum("flat"));
     CHECK_THROWS(parse_target_law("normal"));
+}
+
+TEST_CASE("Marchenko-Pastur: the CDF in theta matches its density, quantiles invert it", "[model]") {
+    for (double r : {0.01, 0.1, 0.5, 0.9, 1.0}) {
+        // F(theta) against composite Simpson on the density 2 sin^2 / (pi lambda). Its poles sit
+        // at distance ~ 1 - sqrt(r) from the real axis (0.05 at r = 0.9), so the h^4 error of
+        // 20000 panels is ~1e-14 there.
+        const int n = 20000;
+        double integral = 0.0, worst = 0.0;
+        const double h = M_PI / n;
+        auto f = [&](double t) {  // at t = 0 the limit: 0, or 2 cos^2(t/2) / pi at r = 1
+            if (t == 0.0) return r == 1.0 ? 2.0 / M_PI : 0.0;
+            return 2.0 * std::sin(t) * std::sin(t) / (M_PI * mp_lambda(r, t)); };
+        for (int k = 0; k < n; ++k) {
+            const double a = k * h;
+            integral += h / 6.0 * (f(a) + 4.0 * f(a + 0.5 * h) + f(a + h));
+            worst = std::max(worst, std::abs(mp_cdf(r, a + h) - integral));
+        }
+        INFO("r = " << r << ": max |F - integral of the density| = " << worst);
+        CHECK(worst <= 1e-12);
+        CHECK(mp_cdf(r, M_PI) == 1.0);
+        for (double u : {1e-9, 1e-3, 0.25, 0.5, 0.9, 1.0 - 1e-9}) {
+            CHECK(std::abs(mp_cdf(r, mp_quantile_angle(r, u)) - u) <= 1e-14);
+        }
+        CHECK(mp_lambda(r, 0.0) == Approx(std::pow(1.0 - std::sqrt(r), 2)).margin(1e-15));
+        CHECK(mp_lambda(r, M_PI) == Approx(std::pow(1.0 + std::sqrt(r), 2)).epsilon(1e-15));
+    }
+}
+
+TEST_CASE("Marchenko-Pastur quantiles: mean -> 1 and variance -> r at the midpoint rule's rate", "[model]") {
+    // lambda_i = Q((i - 1/2)/d) is the midpoint rule for int_0^1 g(Q(u)) du. Q is not smooth at the
+    // ends: near u = 0, Q ~ lambda_- + C_- u^(2/3) with C_- = rho (3 pi lambda_- / 2)^(2/3) (the
+    // density grows like theta^2 / lambda_-), and Q ~ lambda_+ - C_+ (1 - u)^(2/3) near u = 1.
+    // Navot's extension of Euler-Maclaurin gives the midpoint error of u^(2/3) as
+    // zeta(-2/3, 1/2) h^(5/3) + o(h^(5/3)), so for a function g of lambda
+    //   mean_i g(lambda_i) - E g = zeta(-2/3, 1/2) h^(5/3) [g'(lambda_-) C_- - g'(lambda_+) C_+] + O(h^(7/3)),
+    // with h = 1/d (at r = 1, lambda_- = 0 is smooth in u: C_- = 0, and its h^2 term is below the
+    // O(h^(7/3)) of the top end at these d). The checks compare the error with this leading term.
+    const double zeta = 0.057428979419521;  // Hurwitz zeta(-2/3, 1/2) = (2^(-2/3) - 1) zeta(-2/3)
+    DataSpec spec;
+    spec.spectrum = Spectrum::marchenko_pastur;
+    for (double r : {0.1, 0.5, 1.0}) {
+        spec.ratio = r;
+        const double rho = std::sqrt(r), lo = (1 - rho) * (1 - rho), hi = (1 + rho) * (1 + rho);
+        const double c_lo = r < 1.0 ? rho * std::pow(1.5 * M_PI * lo, 2.0 / 3.0) : 0.0;
+        const double c_hi = rho * std::pow(1.5 * M_PI * hi, 2.0 / 3.0);
+        for (std::size_t d : {1000, 4000}) {
+            const auto lambda = spectrum(spec, d);
+            double mean = 0.0, var = 0.0;
+            for (double l : lambda) mean += l;
+            mean /= static_cast<double>(d);
+            for (double l : lambda) var += (l - 1.0) * (l - 1.0);
+            var /= static_cast<double>(d);
+            const double h53 = std::pow(1.0 / static_cast<double>(d), 5.0 / 3.0);
+            const double mean_lead = zeta * h53 * (c_lo - c_hi);
+            const double var_lead = zeta * h53 * (2 * (lo - 1) * c_lo - 2 * (hi - 1) * c_hi);
+            INFO("r = " << r << ", d = " << d << ": mean - 1 = " << mean - 1 << " (leading term " << mean_lead
+                 << "), var - r = " << var - r << " (leading term " << var_lead << ")");
+            // The next term is O(h^(2/3)) relative to the leading one: 1% at d = 1000.
+            CHECK(std::abs(mean - 1.0 - mean_lead) <= 0.03 * std::abs(mean_lead));
+            CHECK(std::abs(var - r - var_lead) <= 0.03 * std::abs(var_lead));
+            CHECK(std::is_sorted(lambda.begin(), lambda.end()));
+            CHECK(lambda.front() >= lo);
+            CHECK(lambda.back() <= hi);
+        }
+    }
+}
+
+TEST_CASE("file spectrum: lambda_i is e_ceil(u n) at u = (i - 1/2)/d, not rescaled", "[model]") {
+    DataSpec spec;
+    spec.spectrum = Spectrum::file;
+    spec.eigenvalues = {0.5, 1.0, 2.0, 4.0};  // sorted, as config delivers them
+    // d = 8: u = 1/16, 3/16, ..., 15/16; u n = 0.25, 0.75, 1.25, ...: two coordinates per eigenvalue.
+    CHECK(spectrum(spec, 8) == std::vector<double>{0.5, 0.5, 1.0, 1.0, 2.0, 2.0, 4.0, 4.0});
+    // d = 4 = n: each eigenvalue once (u n = 0.5, 1.5, ...).
+    CHECK(spectrum(spec, 4) == std::vector<double>{0.5, 1.0, 2.0, 4.0});
+    // d = 2: u n = 1, 3 exactly: ceil keeps e_1 and e_3 (integer arithmetic, no rounding up to e_2).
+    CHECK(spectrum(spec, 2) == std::vector<double>{0.5, 2.0});
+    // d = 3: u n = 2/3, 2, 10/3 -> e_1, e_2, e_4.
+    CHECK(spectrum(spec, 3) == std::vector<double>{0.5, 1.0, 4.0});
+    CHECK(spectrum(spec, 1) == std::vector<double>{1.0});  // u n = 2 -> e_2
+    spec.eigenvalues = {3.0};
+    for (double l : spectrum(spec, 5)) CHECK(l == 3.0);
+    CHECK(to_string(parse_spectrum("marchenko-pastur")) == "marchenko-pastur");
+    CHECK(to_string(parse_spectrum("file")) == "file");
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <algorithm>
 #include <limits>
 #include <vector>
 
@@ -40,43 +41,133 @@ std::vector<double> risk_of(const PdeTrajectory& t) {
 
 }  // namespace
 
-TEST_CASE("Gauss-Hermite integrates polynomials of degree 2n-1 exactly", "[pde][quadrature]") {
-    for (std::size_t n : {1, 4, 16, 33}) {
+TEST_CASE("Gauss-Legendre on [0, 1] integrates polynomials of degree 2n-1 exactly", "[pde][quadrature]") {
+    for (std::size_t n : {1, 2, 3, 4, 5, 8}) {
         std::vector<double> x, w;
-        gauss_hermite(n, x, w);
-        double m0 = 0, m2 = 0, m4 = 0;
-        for (std::size_t i = 0; i < n; ++i) {
-            m0 += w[i];
-            m2 += w[i] * x[i] * x[i];
-            m4 += w[i] * std::pow(x[i], 4);
+        gauss_legendre(n, x, w);
+        for (std::size_t k = 0; k <= 2 * n - 1; ++k) {
+            double m = 0;
+            for (std::size_t i = 0; i < n; ++i) m += w[i] * std::pow(x[i], static_cast<double>(k));
+            INFO("n = " << n << ", x^" << k);
+            CHECK(m == Approx(1.0 / static_cast<double>(k + 1)).epsilon(1e-14));
         }
-        const double sqrt_pi = std::sqrt(M_PI);
-        CHECK(m0 == Approx(sqrt_pi).epsilon(1e-13));
-        if (n >= 2) CHECK(m2 == Approx(sqrt_pi / 2).epsilon(1e-13));
-        if (n >= 3) CHECK(m4 == Approx(3 * sqrt_pi / 4).epsilon(1e-12));
+        CHECK(std::is_sorted(x.begin(), x.end()));
+    }
+}
+
+TEST_CASE("the composite rules: any n, nested panels under doubling", "[pde][quadrature]") {
+    for (std::size_t n : {1, 3, 4, 6, 7, 16, 33}) {
+        std::vector<double> x, w;
+        composite_rule(n, x, w);
+        REQUIRE(x.size() == n);
+        double sum = 0, cubic = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            sum += w[i];
+            cubic += w[i] * x[i] * x[i] * x[i];
+        }
+        CHECK(sum == Approx(1.0).epsilon(1e-14));
+        CHECK(cubic == Approx(0.25).epsilon(1e-14));  // each panel has >= 2 points once n >= 2
     }
 }
 
 TEST_CASE("classes: weights sum to 1, the spectrum keeps mean 1, target moments are right", "[pde][quadrature]") {
     dln::model::DataSpec data;
-    data.spectrum = dln::model::Spectrum::powerlaw;
-    data.exponent = 0.7;
     data.target = dln::model::TargetLaw::gaussian;
     data.scale = 2.0;
     data.sparsity = 0.3;
-    const auto classes = make_classes(data, Parametrization::uv, 0.2, QuadratureSpec{12, 10});
-    double weight = 0, lambda = 0, c2 = 0;
-    for (const auto& c : classes) {
-        weight += c.weight;
-        lambda += c.weight * c.lambda;
-        c2 += c.weight * c.target * c.target;
-        CHECK(c.q0 == Approx(0.04));
-        CHECK(c.x0 == Approx(0.0).margin(1e-15));
+    // Gaussian target, folded onto |c|: weights and the lambda-mean are exact by construction
+    // (renormalised); E c^2 = s b^2 only up to the rule's error, which falls at about order 2p = 8
+    // once the panels resolve the density: 4.9e-4 at 16 nodes, 4.9e-6 at 32, 1.7e-9 at 64, then
+    // the truncation at |c| = 7b (1.3e-10 of E c^2) remains.
+    for (auto spectrum : {dln::model::Spectrum::powerlaw, dln::model::Spectrum::marchenko_pastur}) {
+        data.spectrum = spectrum;
+        data.exponent = 0.7;
+        data.ratio = 0.8;
+        const std::pair<std::size_t, double> cases[] = {{16, 1e-3}, {32, 1e-5}, {64, 3e-9}};
+        for (const auto& [nodes, tolerance] : cases) {
+            const auto classes = make_classes(data, Parametrization::uv, 0.2, QuadratureSpec{nodes, 10});
+            double weight = 0, lambda = 0, c2 = 0;
+            for (const auto& c : classes) {
+                weight += c.weight;
+                lambda += c.weight * c.lambda;
+                c2 += c.weight * c.target * c.target;
+                CHECK(c.q0 == Approx(0.04));
+                CHECK(c.x0 == Approx(0.0).margin(1e-15));
+                CHECK(c.target >= 0.0);  // folded
+            }
+            CHECK(classes.size() == 10 * (nodes + 1));
+            CHECK(weight == Approx(1.0).epsilon(1e-13));
+            CHECK(lambda == Approx(1.0).epsilon(1e-13));  // the correction of the header makes it exact
+            INFO(nodes << " target nodes: E c^2 / (s b^2) - 1 = " << c2 / 1.2 - 1);
+            CHECK(std::abs(c2 / (0.3 * 4.0) - 1.0) <= tolerance);
+        }
     }
-    CHECK(classes.size() == 10 * 13);
-    CHECK(weight == Approx(1.0).epsilon(1e-13));
-    CHECK(lambda == Approx(1.0).epsilon(1e-13));  // the bins' conditional means preserve the mean
-    CHECK(c2 == Approx(0.3 * 4.0).epsilon(1e-12));  // E beta*^2 = s b^2
+    // Rademacher folds to one class b of weight s; unfolded it is +-b with s/2 each.
+    data.target = dln::model::TargetLaw::rademacher;
+    data.spectrum = dln::model::Spectrum::isotropic;
+    const auto folded = make_classes(data, Parametrization::u2v2, 0.1, {});
+    REQUIRE(folded.size() == 2);
+    CHECK(folded[0].target == 2.0);
+    CHECK(folded[0].weight == Approx(0.3));
+    QuadratureSpec unfold;
+    unfold.fold = false;
+    CHECK(make_classes(data, Parametrization::u2v2, 0.1, unfold).size() == 3);
+}
+
+TEST_CASE("MP and file spectrum classes", "[pde][quadrature]") {
+    dln::model::DataSpec data;
+    data.spectrum = dln::model::Spectrum::marchenko_pastur;
+    // E (lambda - 1)^2 = r: the rule's error at 32 nodes is below 1e-4 for every r (the weight's
+    // dip of width 1 - sqrt(r) at theta = 0 is the hardest case, r -> 1), and 3e-7 at 64.
+    for (double r : {0.05, 0.5, 0.95, 1.0}) {
+        data.ratio = r;
+        for (const auto& [nodes, tolerance] : {std::pair<std::size_t, double>{32, 1e-4}, {64, 3e-7}}) {
+            double weight = 0, mean = 0, var = 0;
+            for (const auto& [lambda, w] : spectrum_classes(data, nodes)) {
+                weight += w;
+                mean += w * lambda;
+                var += w * (lambda - 1) * (lambda - 1);
+                CHECK(lambda >= std::pow(1 - std::sqrt(r), 2) * (1 - 1e-12));
+                CHECK(lambda <= std::pow(1 + std::sqrt(r), 2) * (1 + 1e-12));
+            }
+            INFO("r = " << r << ", " << nodes << " nodes: var / r - 1 = " << var / r - 1);
+            CHECK(weight == Approx(1.0).epsilon(1e-13));
+            CHECK(mean == Approx(1.0).epsilon(1e-13));
+            CHECK(std::abs(var / r - 1) <= tolerance);
+        }
+    }
+    CHECK(exact_spectrum_nodes(data) == 0);
+
+    // File: 6 values, 4 distinct. Exact (and capped) at n >= 4, equal-mass bins below.
+    data.spectrum = dln::model::Spectrum::file;
+    data.eigenvalues = {0.5, 1.0, 1.0, 2.0, 2.0, 5.0};
+    CHECK(exact_spectrum_nodes(data) == 4);
+    for (std::size_t n : {4, 5, 100}) {
+        const auto exact = spectrum_classes(data, n);
+        REQUIRE(exact.size() == 4);
+        CHECK(exact[1].first == 1.0);
+        CHECK(exact[1].second == Approx(2.0 / 6.0));
+        CHECK(exact[3].first == 5.0);
+        CHECK(exact[3].second == Approx(1.0 / 6.0));
+    }
+    // n = 4 would be exact; n = 3 bins of mass 1/3: {0.5, 1}, {1, 2}, {2, 5}.
+    auto bins = spectrum_classes(data, 3);
+    REQUIRE(bins.size() == 3);
+    CHECK(bins[0].first == Approx(0.75));
+    CHECK(bins[1].first == Approx(1.5));
+    CHECK(bins[2].first == Approx(3.5));
+    // n = 4 of 5 values: bins cut atoms; the mean is kept exactly.
+    data.eigenvalues = {1.0, 2.0, 3.0, 4.0, 10.0};
+    bins = spectrum_classes(data, 4);
+    REQUIRE(bins.size() == 4);
+    CHECK(bins[0].first == Approx((1.0 + 0.25 * 2.0) / 1.25));  // u in [0, 1/4]: atom 1 and a quarter of atom 2
+    double mean = 0, weight = 0;
+    for (const auto& [lambda, w] : bins) {
+        mean += w * lambda;
+        weight += w;
+    }
+    CHECK(weight == Approx(1.0).epsilon(1e-15));
+    CHECK(mean == Approx(4.0).epsilon(1e-15));
 }
 
 TEST_CASE("an initialisation the log-ratio variables cannot represent is a clear error", "[pde][quadrature]") {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -17,8 +18,16 @@ namespace dln::config {
 const std::vector<Key>& keys() {
     static const std::vector<Key> table = {
         {"model.parametrization", "u2v2", "u2v2 (w = u*u - v*v), uv (w = u*v) or linear (w)"},
-        {"data.spectrum", "isotropic", "isotropic (K = I) or powerlaw (lambda_i ~ ((i-1/2)/d)^-a, mean 1)"},
+        {"data.spectrum", "isotropic",
+         "isotropic (K = I), powerlaw (lambda_i ~ ((i-1/2)/d)^-a, mean 1), marchenko-pastur (lambda_i the "
+         "(i-1/2)/d quantile of the MP law of ratio r: mean 1, variance r) or file (quantiles of the "
+         "eigenvalues listed in data.spectrum_file, used as given)"},
         {"data.exponent", "0", "a, the power-law exponent, 0 <= a < 1"},
+        {"data.ratio", "0.5", "r, the Marchenko-Pastur ratio d/n, 0 < r <= 1"},
+        {"data.spectrum_file", "", "text file of eigenvalues (> 0, whitespace separated, # comments) for "
+                                   "data.spectrum = file; stored as an absolute path"},
+        {"data.spectrum_checksum", "", "derived, do not set: fnv1a64 checksum of the eigenvalues read from "
+                                       "data.spectrum_file (lets --resume detect a changed file)"},
         {"data.noise", "0", "sigma, the label-noise standard deviation (>= 0)"},
         {"data.sparsity", "0.1", "s, the fraction of nonzero target coordinates, in [0, 1]"},
         {"data.target", "constant", "law of a nonzero target coordinate: constant (b), rademacher (+-b), gaussian N(0, b^2)"},
@@ -136,7 +145,57 @@ std::string to_ini(const Values& values) {
     return out.str();
 }
 
-Config validate(const Values& v) {
+// The eigenvalues of a spectrum file, sorted ascending; ConfigError naming data.spectrum_file
+// (one line) for a file that is missing, unreadable, empty, or lists a value that is not a
+// finite number > 0.
+std::vector<double> read_eigenvalues(const std::string& path) {
+    const std::string key = "data.spectrum_file";
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) throw ConfigError(key, "'" + path + "' is a directory");
+    std::ifstream in(path);
+    if (!in) throw ConfigError(key, "cannot read '" + path + "'");
+    std::vector<double> values;
+    std::string line;
+    for (std::size_t number = 1; std::getline(in, line); ++number) {
+        if (const auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
+        std::istringstream words(line);
+        for (std::string word; words >> word;) {
+            double x = 0.0;
+            try {
+                x = parse_number(word);
+            } catch (const std::invalid_argument& e) {
+                throw ConfigError(key, "'" + path + "' line " + std::to_string(number) + ": " + e.what());
+            }
+            if (!(x > 0.0)) {
+                throw ConfigError(key, "'" + path + "' line " + std::to_string(number) + ": eigenvalue " + word +
+                                           " is not > 0");
+            }
+            values.push_back(x);
+        }
+    }
+    if (in.bad()) throw ConfigError(key, "cannot read '" + path + "'");
+    if (values.empty()) throw ConfigError(key, "'" + path + "' lists no eigenvalues");
+    std::sort(values.begin(), values.end());
+    return values;
+}
+
+// FNV-1a (64 bit) of the sorted eigenvalues written with %.17g, one per line: it identifies the
+// values themselves (not the file's comments or layout) and is the same on every platform.
+std::string eigenvalue_checksum(const std::vector<double>& values) {
+    std::uint64_t h = 0xcbf29ce484222325ULL;
+    char text[40];
+    for (double x : values) {
+        const int n = std::snprintf(text, sizeof text, "%.17g\n", x);
+        for (int i = 0; i < n; ++i) {
+            h ^= static_cast<unsigned char>(text[i]);
+            h *= 0x100000001b3ULL;
+        }
+    }
+    std::snprintf(text, sizeof text, "fnv1a64:%016llx", static_cast<unsigned long long>(h));
+    return text;
+}
+
+Config validate(Values v) {
     Config c;
     c.parametrization = checked("model.parametrization", v,
                                 [](const std::string& s) { return model::parse_parametrization(s); });
@@ -144,6 +203,30 @@ Config validate(const Values& v) {
     c.data.exponent = number(v, "data.exponent");
     require(c.data.exponent >= 0.0 && c.data.exponent < 1.0, "data.exponent",
             v.at("data.exponent") + " is outside [0, 1)");
+    c.data.ratio = number(v, "data.ratio");
+    require(c.data.ratio > 0.0 && c.data.ratio <= 1.0, "data.ratio", v.at("data.ratio") + " is outside (0, 1]");
+    {
+        const std::string path = trim(v.at("data.spectrum_file"));
+        const std::string stored = trim(v.at("data.spectrum_checksum"));
+        if (c.data.spectrum == model::Spectrum::file) {
+            require(!path.empty(), "data.spectrum_file", "data.spectrum = file needs a file of eigenvalues");
+            c.data.eigenvalues = read_eigenvalues(path);
+            // The resolved text names the file absolutely and records what it held, so that a
+            // resume from another directory finds it and a changed file shows as a changed key.
+            std::error_code ec;
+            auto absolute = std::filesystem::absolute(path, ec);
+            v["data.spectrum_file"] = ec ? path : absolute.lexically_normal().string();
+            const std::string checksum = eigenvalue_checksum(c.data.eigenvalues);
+            require(stored.empty() || stored == checksum, "data.spectrum_file",
+                    "'" + path + "' no longer holds the eigenvalues this configuration was resolved with (checksum " +
+                        checksum + ", recorded " + stored + ")");
+            v["data.spectrum_checksum"] = checksum;
+        } else {
+            require(path.empty(), "data.spectrum_file",
+                    "is set, but data.spectrum is " + model::to_string(c.data.spectrum) + " (only file reads it)");
+            require(stored.empty(), "data.spectrum_checksum", "is derived from data.spectrum_file; do not set it");
+        }
+    }
     c.data.noise = number(v, "data.noise");
     require(c.data.noise >= 0.0, "data.noise", v.at("data.noise") + " is negative");
     c.data.sparsity = number(v, "data.sparsity");

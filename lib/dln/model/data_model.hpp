@@ -10,7 +10,7 @@
 
 namespace dln::model {
 
-enum class Spectrum { isotropic, powerlaw };
+enum class Spectrum { isotropic, powerlaw, marchenko_pastur, file };
 enum class TargetLaw { constant, rademacher, gaussian };
 
 Spectrum parse_spectrum(std::string_view name);
@@ -21,6 +21,10 @@ std::string to_string(TargetLaw t);
 struct DataSpec {
     Spectrum spectrum = Spectrum::isotropic;
     double exponent = 0.0;  // a of the power law, 0 <= a < 1
+    double ratio = 0.5;     // r of the Marchenko-Pastur law, 0 < r <= 1
+    // The eigenvalues of a file spectrum, sorted ascending, all finite and > 0 (config reads
+    // the file; the model never touches files). Empty for the other spectra.
+    std::vector<double> eigenvalues;
     double noise = 0.0;     // sigma, the label-noise standard deviation
     double sparsity = 0.1;  // s, the fraction of nonzero target coordinates
     TargetLaw target = TargetLaw::constant;
@@ -28,9 +32,22 @@ struct DataSpec {
     bool operator==(const DataSpec&) const = default;
 };
 
-// lambda_1..lambda_d, mean exactly 1 (up to rounding). Isotropic: all ones.
-// Power law: lambda_i proportional to ((i - 1/2)/d)^(-a).
+// lambda_1..lambda_d. Isotropic: all ones. Power law: lambda_i proportional to
+// ((i - 1/2)/d)^(-a), rescaled to mean exactly 1 (up to rounding).
+// Marchenko-Pastur: lambda_i is the quantile at (i - 1/2)/d of the MP law of ratio r (mean 1,
+// variance r); file: the quantile at (i - 1/2)/d of the empirical law of spec.eigenvalues. These
+// two are NOT rescaled: the quantiles are what they are, and their mean is 1 (MP) or the file's
+// mean only up to the midpoint rule's error at finite d.
 std::vector<double> spectrum(const DataSpec& spec, std::size_t dim);
+
+// The Marchenko-Pastur law of ratio r in (0, 1] in the angle theta in [0, pi]:
+// lambda(theta) = 1 + r - 2 sqrt(r) cos(theta), under which f(lambda) dlambda =
+// 2 sin^2(theta) / (pi lambda(theta)) dtheta. mp_lambda evaluates lambda(theta) without
+// cancellation near the lower edge, mp_cdf is the CDF as a function of theta (closed form),
+// mp_quantile_angle its inverse (safeguarded Newton, |error| ~ 1e-15 in theta).
+double mp_lambda(double ratio, double theta);
+double mp_cdf(double ratio, double theta);
+double mp_quantile_angle(double ratio, double u);
 
 // Number of nonzero target coordinates: round(s d). A fixed count rather than a Bernoulli
 // draw per coordinate, so the initial risk does not fluctuate from replicate to replicate.
