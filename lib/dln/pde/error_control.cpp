@@ -50,21 +50,20 @@ constexpr std::size_t first_cells = 30;
 // order of the method is known; with three, the observed order, kept within [1, nominal]: a
 // pre-asymptotic ladder converging more slowly than its nominal order must not be credited
 // with the nominal order, and one converging faster is not trusted beyond it.
-double richardson(double coarse_difference, double fine_difference, double nominal) {
-    double p = nominal;
+double richardson(double coarse_difference, double fine_difference, double assumed, double nominal) {
+    double p = assumed;
     if (coarse_difference > 0.0 && fine_difference > 0.0 && std::isfinite(coarse_difference)) {
         p = std::clamp(std::log2(coarse_difference / fine_difference), 1.0, nominal);
     }
     return std::pow(2.0, p) - 1.0;
 }
 
-// Which laws have no quadrature error, where the continuous ones start, and their nominal orders.
-// (Placeholders until the quadrature room says so itself.)
-bool target_law_is_discrete(const model::DataSpec& data) { return data.target != model::TargetLaw::gaussian || data.sparsity == 0.0; }
-bool spectrum_is_discrete(const model::DataSpec& data) { return data.spectrum == model::Spectrum::isotropic; }
-constexpr std::size_t first_target_nodes = 8, first_spectrum_nodes = 4;
-enum class QuadratureLaw { target, spectrum };
-double quadrature_order(const model::DataSpec&, QuadratureLaw) { return 2.0; }
+// Where the continuous laws' node counts start, and the order credited to their rules before
+// three levels show the observed one (composite Gauss-Legendre with 4 points per panel is of
+// order 8 in the panel width for smooth integrands; the moving transition of the target law
+// makes it pre-asymptotic at the counts used, so only order 2 is assumed).
+constexpr std::size_t first_target_nodes = 8, first_spectrum_nodes = 8;
+constexpr double assumed_quadrature_order = 2.0, nominal_quadrature_order = 8.0;
 
 struct Resolution {
     std::size_t cells, target_nodes, spectrum_nodes;
@@ -138,21 +137,21 @@ struct Refined {
 };
 
 template <class With>
-Refined refine(Ladder& ladder, std::size_t start, std::size_t cap, double budget, double nominal_order, With with,
-               bool explicit_value) {
-    if (explicit_value) {
+Refined refine(Ladder& ladder, std::size_t start, std::size_t cap, double budget, double assumed_order,
+               double nominal_order, With with, bool explicit_value) {
+    if (explicit_value || 2 * start > cap) {  // no room to refine: the estimate of this level alone
         const std::size_t coarse = std::max<std::size_t>(1, start / 2);
         if (coarse == start) return {start, std::numeric_limits<double>::quiet_NaN()};
         const double ratio = static_cast<double>(start) / static_cast<double>(coarse);
         const double difference = ladder.error(with(coarse), with(start));
-        return {start, difference / (std::pow(ratio, nominal_order) - 1.0)};
+        return {start, difference / (std::pow(ratio, assumed_order) - 1.0)};
     }
     std::size_t n = start;
     double previous = std::numeric_limits<double>::quiet_NaN();
     double estimate = std::numeric_limits<double>::infinity();
     while (2 * n <= cap) {
         const double difference = ladder.error(with(n), with(2 * n));
-        estimate = difference / richardson(previous, difference, nominal_order);
+        estimate = difference / richardson(previous, difference, assumed_order, nominal_order);
         n *= 2;
         if (estimate <= budget) break;
         previous = difference;
@@ -226,14 +225,17 @@ std::string describe_point(const sim::PointSpec& point) {
 PdeTrajectory solve_pde_to_tolerance(const sim::PointSpec& point, const sim::RunSpec& run, const AccuracySpec& spec) {
     if (!(spec.rtol > 0.0)) throw std::invalid_argument("pde.rtol must be positive");
     Ladder ladder(point, run, spec);
-    const bool target_exact = target_law_is_discrete(point.data);
-    const bool spectrum_exact = spectrum_is_discrete(point.data);
+    // A discrete law is used exactly while its atoms fit within pde.max_classes (a file spectrum
+    // of thousands of distinct eigenvalues is binned and refined like a continuous law instead).
+    const std::size_t exact_targets = exact_target_nodes(point.data), exact_spectrum = exact_spectrum_nodes(point.data);
+    const bool target_exact = exact_targets > 0;
+    const bool spectrum_exact = exact_spectrum > 0 && exact_spectrum * std::max<std::size_t>(1, exact_targets + 1) <= spec.max_classes;
 
     // Starting resolutions: the quadrature starts coarse (its estimate needs only differences),
     // explicit values are used as given.
     Resolution r{first_cells,
-                 spec.target_nodes ? spec.target_nodes : (target_exact ? 1 : first_target_nodes),
-                 spec.spectrum_nodes ? spec.spectrum_nodes : (spectrum_exact ? 1 : first_spectrum_nodes),
+                 spec.target_nodes ? spec.target_nodes : (target_exact ? exact_targets : first_target_nodes),
+                 spec.spectrum_nodes ? spec.spectrum_nodes : (spectrum_exact ? exact_spectrum : first_spectrum_nodes),
                  spec.rtol * ts_rtol_fraction};
 
     // 1. The grid, at the coarse quadrature (see choose_grid).
@@ -270,8 +272,8 @@ PdeTrajectory solve_pde_to_tolerance(const sim::PointSpec& point, const sim::Run
     };
     if (!target_exact) {
         const auto q = refine(
-            ladder, r.target_nodes, class_cap(r.spectrum_nodes), quadrature_share * spec.rtol * 0.5,
-            quadrature_order(point.data, QuadratureLaw::target),
+            ladder, r.target_nodes, class_cap(r.spectrum_nodes), quadrature_share * spec.rtol * (spectrum_exact ? 1.0 : 0.5),
+            assumed_quadrature_order, nominal_quadrature_order,
             [&](std::size_t n) { return Resolution{quadrature_cells, n, r.spectrum_nodes, r.ts_rtol}; },
             spec.target_nodes != 0);
         r.target_nodes = q.value;
@@ -280,7 +282,7 @@ PdeTrajectory solve_pde_to_tolerance(const sim::PointSpec& point, const sim::Run
     if (!spectrum_exact) {
         const auto q = refine(
             ladder, r.spectrum_nodes, class_cap(r.target_nodes), quadrature_share * spec.rtol * (target_exact ? 1.0 : 0.5),
-            quadrature_order(point.data, QuadratureLaw::spectrum),
+            assumed_quadrature_order, nominal_quadrature_order,
             [&](std::size_t n) { return Resolution{quadrature_cells, r.target_nodes, n, r.ts_rtol}; },
             spec.spectrum_nodes != 0);
         r.spectrum_nodes = q.value;
