@@ -98,13 +98,14 @@ void gauss_legendre(std::size_t n, std::vector<double>& nodes, std::vector<doubl
 
 void composite_rule(std::size_t n, std::vector<double>& nodes, std::vector<double>& weights) {
     if (n == 0) throw std::invalid_argument("a quadrature rule needs at least one node");
+    // n / panels points per panel (4..7 once n >= 4), the first n % panels panels one more.
     const std::size_t panels = std::max<std::size_t>(1, n / points_per_panel);
-    const std::size_t extra = n - panels * std::min(n, points_per_panel);
+    const std::size_t base = n / panels, extra = n % panels;
     nodes.clear();
     weights.clear();
     std::vector<double> x, w;
     for (std::size_t k = 0; k < panels; ++k) {
-        const std::size_t p = std::min(n, points_per_panel) + (k < extra ? 1 : 0);
+        const std::size_t p = base + (k < extra ? 1 : 0);
         gauss_legendre(p, x, w);
         const double a = static_cast<double>(k) / static_cast<double>(panels);
         const double h = 1.0 / static_cast<double>(panels);
