@@ -99,9 +99,6 @@ public:
         return cache_.emplace(r, std::move(trajectory)).first->second;
     }
 
-    std::size_t classes(const Resolution& r) const {
-        return make_classes(point_.data, point_.parametrization, point_.alpha, {r.target_nodes, r.spectrum_nodes}).size();
-    }
     const std::vector<CoordinateClass>& class_list(const Resolution& r) const { return class_lists_.at(r); }
 
     double noise() const { return point_.data.noise; }
@@ -268,7 +265,7 @@ PdeTrajectory solve_pde_to_tolerance(const sim::PointSpec& point, const sim::Run
     const std::size_t quadrature_cells = study_cells;
     double quadrature_error = 0.0;
     auto class_cap = [&](std::size_t other_nodes) {
-        return spec.max_classes / std::max<std::size_t>(1, other_nodes) + 0;
+        return spec.max_classes / std::max<std::size_t>(1, other_nodes);
     };
     if (!target_exact) {
         const auto q = refine(
