@@ -18,15 +18,21 @@ using namespace dln::io;
 
 namespace {
 
+GroupLayout sgd_group() {
+    GroupLayout g;
+    g.name = "sgd";
+    g.dims = {Dimension::numeric("lr", {0.5, 1.0, 2.0}, "learning rate", "sweep.lr"),
+              Dimension::numeric("dim", {100, 200}, "dimension", "sweep.dim", true),
+              Dimension::numeric("alpha", {0.1}, "alpha", "sweep.alpha"),
+              Dimension::numeric("seed", {0, 1}, "replicate", "run.seeds", true)};
+    g.curves = {{"risk", "the risk"}, {"l1", "mean |w|"}};
+    return g;
+}
+
 ResultLayout small_layout() {
     ResultLayout layout;
-    layout.lr = {0.5, 1.0, 2.0};
-    layout.dim = {100, 200};
-    layout.alpha = {0.1};
-    layout.seeds = 2;
     layout.time = {0.0, 0.5, 1.0};
-    layout.methods = {"sgd"};
-    layout.observables = {"risk", "l1"};
+    layout.groups = {sgd_group()};
     layout.config = "[run]\ntime = 1\n";
     layout.version = "test";
     return layout;
@@ -63,7 +69,7 @@ TEST_CASE("every rank writes its own units into the one file", "[Parallel][io]")
                     continue;
                 }
                 UnitRecord r;
-                r.index = {l, d, 0, s};
+                r.position = unit;  // row-major over (lr, dim, alpha, seed)
                 r.status = l == 2 ? UnitStatus::diverged : UnitStatus::done;
                 r.diverged_at = l == 2 ? 0.25 : std::nan("");
                 r.wall_seconds = 1.0;
@@ -78,6 +84,7 @@ TEST_CASE("every rank writes its own units into the one file", "[Parallel][io]")
     CHECK_THROWS_WITH(ResultFile::check_can_create(path, false), Catch::Contains("--force"));
     CHECK_NOTHROW(ResultFile::check_can_create(path, true));
     CHECK_THROWS_WITH(ResultFile::check_can_create("/nonexistent-dir/x.h5", true), Catch::Contains("does not exist"));
+    MPI_Barrier(MPI_COMM_WORLD);  // every rank has looked at the file before rank 0 removes it
 
     if (dln::testing::rank() == 0) {
         const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -87,8 +94,9 @@ TEST_CASE("every rank writes its own units into the one file", "[Parallel][io]")
         std::vector<signed char> status(12);
         const hid_t st = H5Dopen2(f, "/sgd/status", H5P_DEFAULT);
         H5Dread(st, H5T_NATIVE_SCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, status.data());
-        const hid_t lr = H5Dopen2(f, "/axes/lr", H5P_DEFAULT);
-        const hid_t time = H5Dopen2(f, "/time", H5P_DEFAULT);
+        // Each group holds its own coordinates (netCDF-4 conformance, README "The sweep file").
+        const hid_t lr = H5Dopen2(f, "/sgd/lr", H5P_DEFAULT);
+        const hid_t time = H5Dopen2(f, "/sgd/time", H5P_DEFAULT);
         CHECK(H5DSis_attached(st, lr, 0) > 0);
         const hid_t rk = H5Dopen2(f, "/sgd/risk", H5P_DEFAULT);
         CHECK(H5DSis_attached(rk, time, 4) > 0);
@@ -118,6 +126,76 @@ TEST_CASE("every rank writes its own units into the one file", "[Parallel][io]")
         H5Tclose(type);
         H5Aclose(attr);
         H5Fclose(f);
+        // What a netCDF reader sees: the dims by name with their coordinates and labels.
+        NcReader reader(path);
+        const auto dims = reader.dimensions("sgd", "risk");
+        REQUIRE(dims.size() == 5);
+        CHECK(dims[0].name == "lr");
+        CHECK(dims[0].numbers == std::vector<double>{0.5, 1.0, 2.0});
+        CHECK(dims[0].key == "sweep.lr");
+        CHECK(dims[1].kind == Dimension::Kind::int64);
+        CHECK(dims[3].name == "seed");
+        CHECK(dims[4].name == "time");
+        CHECK(reader.dimensions("sgd", "failure").back().kind == Dimension::Kind::none);
+        std::remove(path.c_str());
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+}
+
+TEST_CASE("a categorical dimension, labels and failure messages as netCDF sees them", "[Parallel][io]") {
+    const auto path = dln::testing::scratch_file("result-categorical");
+    ResultLayout layout = small_layout();
+    auto& g = layout.groups.front();
+    g.dims.insert(g.dims.begin() + 3, Dimension::names("target", {"constant", "gaussian"}, "target law", "data.target"));
+    auto file = ResultFile::create(MPI_COMM_WORLD, path, layout, false);
+    if (dln::testing::rank() == 0) {
+        UnitRecord r;
+        r.position = 3;  // lr 0, dim 0, alpha 0, target gaussian, seed 1
+        r.status = UnitStatus::failed;
+        r.failures = 1;
+        r.values.assign(2 * 3, std::nan(""));
+        r.message = "a reason, with UTF-8: \xce\xb3 = 2";
+        file.write("sgd", r);
+    }
+    file.close();
+    if (dln::testing::rank() == 0) {
+        NcReader reader(path);
+        const auto dims = reader.dimensions("sgd", "status");
+        REQUIRE(dims.size() == 5);
+        CHECK(dims[3].kind == Dimension::Kind::string);
+        CHECK(dims[3].labels == std::vector<std::string>{"constant", "gaussian"});
+        const auto messages = reader.read_strings("sgd", "failure");
+        REQUIRE(messages.size() == g.units());
+        CHECK(messages[3] == "a reason, with UTF-8: \xce\xb3 = 2");
+        CHECK(messages[2].empty());
+        const auto summary = summarize(path);
+        REQUIRE(summary.failed.size() == 1);
+        CHECK(summary.failed[0].where == "lr=0.5 dim=100 alpha=0.1 target=gaussian seed=1");
+        CHECK(summary.failed[0].failures == 1);
+        // h5py's dims[k].label: the HDF5 dimension labels.
+        const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+        const hid_t ds = H5Dopen2(f, "/sgd/risk", H5P_DEFAULT);
+        char label[32] = {};
+        H5DSget_label(ds, 3, label, sizeof label);
+        CHECK(std::string(label) == "target");
+        H5Dclose(ds);
+        H5Fclose(f);
+        std::remove(path.c_str());
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+}
+
+TEST_CASE("a file of another schema is refused naming it and the version that wrote it", "[Parallel][io]") {
+    const auto path = dln::testing::scratch_file("result-v1");  // collective
+    if (dln::testing::rank() == 0) {
+        {
+            NcWriter old(path, true);
+            old.attribute("schema", "dln-sweep/1");
+            old.attribute("version", "0.4.0");
+            old.close();
+        }
+        CHECK_THROWS_WITH(summarize(path), Catch::Contains("dln-sweep/1 file (written by dln 0.4.0)") &&
+                                               Catch::Contains("reads dln-sweep/2 only"));
         std::remove(path.c_str());
     }
     MPI_Barrier(MPI_COMM_WORLD);
@@ -126,30 +204,34 @@ TEST_CASE("every rank writes its own units into the one file", "[Parallel][io]")
 TEST_CASE("per-unit scalar fields: declared by the layout, filled, written, journaled", "[Parallel][io]") {
     const auto path = dln::testing::scratch_file("result-scalars");
     ResultLayout layout = small_layout();
-    layout.methods = {"sgd", "pde"};
+    GroupLayout pde;
+    pde.name = "pde";
+    pde.dims = {layout.groups[0].dims[0], layout.groups[0].dims[2]};  // lr and alpha: no dim, no seed
+    pde.curves = layout.groups[0].curves;
+    pde.scalars = {{"estimate", ScalarType::float64, "an estimate", "1"},
+                   {"count", ScalarType::int64, "a count", ""},
+                   {"flag", ScalarType::int8, "a flag", "", {0, 1}, "no yes"}};
+    layout.groups.push_back(pde);
     layout.petsc_options = "-ts_rtol 1e-8";
-    layout.scalars["pde"] = {{"estimate", ScalarType::float64, "an estimate", "1"},
-                             {"count", ScalarType::int64, "a count", ""},
-                             {"flag", ScalarType::int8, "a flag", ""}};
     auto file = ResultFile::create(MPI_COMM_WORLD, path, layout, false);
     // pde units are (lr, alpha): 3 x 1. Rank 0 writes lr 0 with values, lr 1 as failed (no values);
     // lr 2 stays pending.
     if (dln::testing::rank() == 0) {
         UnitRecord r;
-        r.index = {0, 0, 0, 0};
+        r.position = 0;
         r.status = UnitStatus::done;
         r.values.assign(2 * 3, 0.5);
         r.scalars = {4.25e-4, 240.0, 1.0};
         file.write("pde", r);
         UnitRecord failed = r;
-        failed.index = {1, 0, 0, 0};
+        failed.position = 1;
         failed.status = UnitStatus::failed;
         failed.scalars.clear();
         file.write("pde", failed);
         UnitRecord wrong = r;
         wrong.scalars = {1.0};
         CHECK_THROWS_WITH(file.write("pde", wrong), Catch::Contains("scalar"));
-        // The journal keeps the values, in record format 2.
+        // The journal keeps the values, in record format 3.
         const SweepJournal journal(path);
         journal.start("[run]\ntime = 1\n", layout.petsc_options);
         {
@@ -163,19 +245,23 @@ TEST_CASE("per-unit scalar fields: declared by the layout, filled, written, jour
         CHECK(contents.entries[0].record.scalars == r.scalars);
         CHECK(contents.entries[1].record.scalars.empty());
         CHECK(journal.petsc_options() == std::optional<std::string>(layout.petsc_options));
-        // A record of format 1 (magic "DLNJ") is refused by name, not skipped as torn.
-        {
-            std::ofstream old(journal.directory() + "/run-2.rank-0.log", std::ios::binary);
-            old << "DLNJ" << std::string(12, '\0');
+        CHECK(contents.entries[1].record.position == 1);
+        // Records of formats 1 ("DLNJ") and 2 ("DLN2") are refused by name, not skipped as torn.
+        for (const char* magic : {"DLN2", "DLNJ"}) {
+            {
+                std::ofstream old(journal.directory() + "/run-2.rank-0.log", std::ios::binary);
+                old << magic << std::string(12, '\0');
+            }
+            CHECK_THROWS_AS(journal.read(), JournalFormatError);
+            CHECK_THROWS_WITH(journal.read(), Catch::Contains(std::string("journal format ") +
+                                                              (magic[3] == '2' ? "2" : "1")));
         }
-        CHECK_THROWS_AS(journal.read(), JournalFormatError);
-        CHECK_THROWS_WITH(journal.read(), Catch::Contains("journal format 1"));
         journal.remove();
     }
     file.close();
     CHECK_NOTHROW(ResultFile::check_layout(path, layout));
     auto without = layout;
-    without.scalars.clear();
+    without.groups[1].scalars.clear();
     CHECK_NOTHROW(ResultFile::check_layout(path, without));  // more datasets than asked for is fine
     if (dln::testing::rank() == 0) {
         CHECK(summarize(path).petsc_options == layout.petsc_options);
@@ -188,8 +274,10 @@ TEST_CASE("per-unit scalar fields: declared by the layout, filled, written, jour
         const hid_t count = H5Dopen2(f, "/pde/count", H5P_DEFAULT);
         const hid_t flag = H5Dopen2(f, "/pde/flag", H5P_DEFAULT);
         const hid_t status = H5Dopen2(f, "/pde/status", H5P_DEFAULT);
-        const hid_t lr = H5Dopen2(f, "/axes/lr", H5P_DEFAULT);
-        const hid_t alpha = H5Dopen2(f, "/axes/alpha", H5P_DEFAULT);
+        const hid_t lr = H5Dopen2(f, "/pde/lr", H5P_DEFAULT);
+        const hid_t alpha = H5Dopen2(f, "/pde/alpha", H5P_DEFAULT);
+        CHECK(H5Lexists(f, "/pde/dim", H5P_DEFAULT) == 0);  // the PDE has no dim axis
+        CHECK(H5Aexists(flag, "flag_meanings") > 0);
         for (hid_t ds : {estimate, count, flag}) {
             const hid_t space = H5Dget_space(ds);
             hsize_t dims[2] = {};

@@ -62,7 +62,7 @@ TEST_CASE("a sweep with a divergent learning rate records it and goes on", "[Par
         CHECK(status[id] == (divergent ? 2 : 1));
         CHECK(std::isfinite(diverged_at[id]) == divergent);
         // Bitwise what the unit gives when computed alone, in this process.
-        const auto alone = dln::sweep::compute_unit(grid, unit, "sgd");
+        const auto alone = dln::sweep::compute_unit(grid, unit, dln::model::Method::sgd);
         const std::size_t n_time = config.snapshots;
         for (std::size_t k = 0; k < dln::model::observable_count; ++k) {
             CHECK(std::memcmp(&observables[k][id * n_time], &alone.values[k * n_time], n_time * sizeof(double)) == 0);

@@ -60,7 +60,9 @@ TEST_CASE("defaults make a sensible single point", "[config]") {
     CHECK(c.lr == std::vector<double>{0.5});
     CHECK(c.dim == std::vector<std::uint64_t>{1000});
     CHECK(c.alpha == std::vector<double>{0.1});
-    CHECK(c.methods == std::vector<std::string>{"sgd"});
+    CHECK(c.methods == std::vector<dln::model::Method>{dln::model::Method::sgd});
+    REQUIRE(c.axes.size() == 4);  // lr, dim, alpha, seed: no extra axis
+    CHECK(c.axes[3].name == "seed");
     CHECK_NOTHROW(dln::config::require_single_point(c));
 }
 
@@ -132,7 +134,7 @@ TEST_CASE("the schedule hands out the most expensive units first", "[sweep]") {
     }
     // A PDE solve costs about what SGD does at d = 2000, so here the four PDE tasks go first,
     // then SGD from the largest dimension down.
-    for (std::size_t i = 0; i < 4; ++i) CHECK(c.methods[grid.tasks()[i].method] == "pde");
+    for (std::size_t i = 0; i < 4; ++i) CHECK(grid.tasks()[i].method == dln::model::Method::pde);
     CHECK(grid.point(grid.unit(grid.tasks()[4].unit)).dim == 400);
     CHECK(grid.point(grid.unit(grid.tasks().back().unit)).dim == 100);
 }
@@ -206,4 +208,82 @@ TEST_CASE("a bad spectrum file is one line naming data.spectrum_file", "[config]
                       Catch::StartsWith("data.spectrum_file: is set, but data.spectrum is isotropic"));
     CHECK_THROWS_WITH(resolve_args({"--data.spectrum_checksum=fnv1a64:0"}), Catch::StartsWith("data.spectrum_checksum: "));
     std::remove(file.c_str());
+}
+
+TEST_CASE("any [model] or [data] key given several values is an axis, after lr, dim and alpha", "[config][axes]") {
+    using dln::model::Method;
+    // Given out of the key table's order: the axes follow the table (parametrization first).
+    const auto c = resolve_args({"--data.noise", "0, 0.25, 0.5", "--model.parametrization", "u2v2, uv", "--lr", "1, 2",
+                                 "--run.seeds=2", "--method", "sgd,pde"});
+    REQUIRE(c.axes.size() == 6);
+    CHECK(c.axes[3].name == "parametrization");
+    CHECK(c.axes[3].key == "model.parametrization");
+    CHECK(c.axes[3].categorical);
+    CHECK(c.axes[3].labels == std::vector<std::string>{"u2v2", "uv"});
+    CHECK(c.axes[4].name == "noise");
+    CHECK(c.axes[4].values == std::vector<double>{0.0, 0.25, 0.5});
+    CHECK(c.axes[5].name == "seed");
+    // The point of each unit takes its values; the base point the first ones.
+    CHECK(c.data.noise == 0.0);
+    const auto p = c.model_at({1, 2});
+    CHECK(p.parametrization == dln::model::Parametrization::uv);
+    CHECK(p.data.noise == 0.5);
+
+    const dln::sweep::SweepGrid grid(c);
+    REQUIRE(grid.size() == 2 * 1 * 1 * 2 * 3 * 2);
+    // The PDE: once per point of every axis but dim and seed.
+    std::size_t pde_tasks = 0;
+    for (const auto& t : grid.tasks()) pde_tasks += t.method == Method::pde;
+    CHECK(pde_tasks == 2 * 1 * 2 * 3);
+    CHECK(grid.method_units(Method::pde) == 12);
+    CHECK(grid.method_units(Method::sgd) == grid.size());
+    // Positions and their inverse agree, for every unit a method computes.
+    for (std::size_t id = 0; id < grid.size(); ++id) {
+        const auto& unit = grid.unit(id);
+        CHECK(grid.position(Method::sgd, unit) == id);
+        if (grid.computes(Method::pde, unit)) CHECK(grid.unit_at(Method::pde, grid.position(Method::pde, unit)).id == id);
+        // A lockstep batch shares one dim, model, data and replicate.
+        const auto& first = grid.unit(grid.batch_key(unit));
+        CHECK(grid.point(first).parametrization == grid.point(unit).parametrization);
+        CHECK(grid.point(first).data == grid.point(unit).data);
+        CHECK(grid.replicate(first) == grid.replicate(unit));
+    }
+    const auto& last = grid.unit(grid.size() - 1);
+    CHECK(grid.describe(last, Method::sgd) == "lr=2 dim=1000 alpha=0.1 parametrization=uv noise=0.5 seed=1");
+    CHECK(grid.describe(last, Method::pde) == "lr=2 alpha=0.1 parametrization=uv noise=0.5");
+    // dln run computes one point and names the key that holds more.
+    CHECK_THROWS_WITH(dln::config::require_single_point(c), Catch::StartsWith("sweep.lr:"));
+    const auto one = resolve_args({"--data.noise", "0, 0.5"});
+    CHECK_THROWS_WITH(dln::config::require_single_point(one), Catch::StartsWith("data.noise:"));
+}
+
+TEST_CASE("a key with one value is no axis, whatever its form", "[config][axes]") {
+    const auto c = resolve_args({"--data.noise", "linspace(0.5, 0.5, 1)", "--data.target", "gaussian"});
+    CHECK(c.axes.size() == 4);
+    CHECK(c.data.noise == 0.5);
+    CHECK(c.data.target == dln::model::TargetLaw::gaussian);
+}
+
+TEST_CASE("bad axes: one line naming the key", "[config][axes]") {
+    auto message = [](std::vector<std::string> args) {
+        try {
+            resolve_args(args);
+        } catch (const ConfigError& e) {
+            return std::string(e.what());
+        }
+        return std::string("accepted");
+    };
+    CHECK_THAT(message({"--run.time", "1, 2"}), Catch::StartsWith("run.time: '1, 2' is a list, but only"));
+    CHECK_THAT(message({"--pde.rtol", "logspace(-4, -3, 2)"}), Catch::StartsWith("pde.rtol:"));
+    CHECK_THAT(message({"--data.target", "constant, gaussan"}), Catch::StartsWith("data.target:") &&
+                                                                   Catch::Contains("gaussan"));
+    CHECK_THAT(message({"--model.parametrization", "uv, uv"}), Catch::StartsWith("model.parametrization: 'uv' is listed twice"));
+    CHECK_THAT(message({"--data.noise", "0.1, 0.1"}), Catch::StartsWith("data.noise:"));
+    CHECK_THAT(message({"--data.noise", "0, -1"}), Catch::StartsWith("data.noise: -1 is negative"));
+    CHECK_THAT(message({"--data.target", "constant,"}), Catch::StartsWith("data.target:"));
+    CHECK_THAT(message({"--data.spectrum_file", "a, b"}), Catch::StartsWith("data.spectrum_file:"));
+    CHECK_THAT(message({"--data.noise", "linspace(0, 1, 101)", "--data.scale", "linspace(1, 2, 100)", "--lr",
+                        "linspace(0.1, 1, 100)", "--dim", "linspace(10, 100, 10)"}),
+               Catch::StartsWith("sweep: the grid has 1.01e+07") && Catch::Contains("lr x dim x alpha x noise x scale x seeds"));
+    CHECK(message({"--data.noise", "0, 0.5"}) == "accepted");
 }
