@@ -13,7 +13,7 @@
 
 #include "cli.hpp"
 #include "dln/config/config.hpp"
-#include "dln/io/csv_table.hpp"
+#include "dln/sim/trajectory_csv.hpp"
 #include "dln/pde/petsc_session.hpp"
 #include "dln/sweep/sweep_grid.hpp"
 #include "dln/sweep/unit_runner.hpp"
@@ -32,15 +32,16 @@ int run_command(const Args& args) {
         config::require_single_point(config);
 
         std::optional<pde::PetscSession> petsc;
-        if (config.has_method("pde")) petsc.emplace();
+        if (config.has_method(model::Method::pde)) petsc.emplace();
         const sweep::SweepGrid grid(config);
         const auto times = sim::snapshot_times(grid.run_spec());
-        io::write_csv_header(std::cout);
-        for (const auto& method : config.methods) {
-            // The PDE is the d -> infinity limit: one deterministic trajectory, not one per replicate.
-            const std::size_t units = method == "pde" ? 1 : grid.size();
-            for (std::size_t id = 0; id < units; ++id) {
+        sim::write_csv_header(std::cout);
+        for (const auto method : config.methods) {
+            const std::string name(model::name(method));
+            for (std::size_t id = 0; id < grid.size(); ++id) {
                 const auto& unit = grid.unit(id);
+                // The PDE is the d -> infinity limit: one trajectory, not one per replicate.
+                if (!grid.computes(method, unit)) continue;
                 const auto computed = sweep::compute_trajectory(grid, unit, method);
                 const auto& trajectory = computed.trajectory;
                 if (computed.accuracy) {
@@ -50,9 +51,9 @@ int run_command(const Args& args) {
                         std::cerr << "dln run: warning: " << computed.accuracy->warning << '\n';
                     }
                 }
-                io::write_csv_rows(std::cout, method, grid.replicate(unit), times, trajectory.snapshots);
+                sim::write_csv_rows(std::cout, name, grid.replicate(unit), times, trajectory.snapshots);
                 if (trajectory.diverged) {
-                    std::cerr << "dln run: " << method << " replicate " << grid.replicate(unit)
+                    std::cerr << "dln run: " << name << " replicate " << grid.replicate(unit)
                               << " diverged at t = " << trajectory.diverged_at << '\n';
                 }
             }

@@ -6,11 +6,13 @@
 //   dln status out/quick.h5 --journal     # also every journal record: run, rank, unit, status
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <set>
 
 #include "cli.hpp"
 #include "dln/io/result_file.hpp"
 #include "dln/io/sweep_journal.hpp"
+#include "dln/sweep/sweep_grid.hpp"
 #include "dln/sweep/unit_runner.hpp"
 
 namespace po = boost::program_options;
@@ -42,12 +44,22 @@ void print_journal(const io::SweepJournal& journal, bool every_record) {
     if (contents.torn > 0) std::cout << " (" << contents.torn << " record(s) cut short by a crash)";
     std::cout << "; dln sweep --resume folds them into the file\n";
     if (!every_record) return;
-    std::printf("%4s %4s %-6s %5s %5s %5s %5s %-8s\n", "run", "rank", "method", "i_lr", "i_dim", "i_alp", "seed",
-                "status");
+    // Each unit named by its coordinates, from the journal's own configuration.
+    std::optional<sweep::SweepGrid> grid;
+    try {
+        grid.emplace(config::parse_ini_text(journal.config()));
+    } catch (const std::exception&) {
+        // Without a readable configuration the units are named by their positions.
+    }
+    std::printf("%4s %4s %-6s %-8s %s\n", "run", "rank", "method", "status", "unit");
     for (const auto& e : contents.entries) {
-        const auto& i = e.record.index;
-        std::printf("%4d %4d %-6s %5zu %5zu %5zu %5zu %-8s\n", e.run, e.rank, e.method.c_str(), i[0], i[1], i[2],
-                    i[3], status_word(e.record.status));
+        std::string where = "position " + std::to_string(e.record.position);
+        const auto method = model::parse_method(e.method);
+        if (grid && method && grid->config().has_method(*method) && e.record.position < grid->method_units(*method)) {
+            where = grid->describe(grid->unit_at(*method, e.record.position), *method);
+        }
+        std::printf("%4d %4d %-6s %-8s %s\n", e.run, e.rank, e.method.c_str(), status_word(e.record.status),
+                    where.c_str());
     }
 }
 

@@ -122,7 +122,7 @@ int sweep_command(const Args& args) {
     try {
         // PetscInitialize and PetscFinalize are collective: every rank, even the master, holds one.
         std::optional<pde::PetscSession> petsc;
-        if (config.has_method("pde")) petsc.emplace(pde::PetscSignals::application);
+        if (config.has_method(model::Method::pde)) petsc.emplace(pde::PetscSignals::application);
         const auto summary = sweep::run_sweep(MPI_COMM_WORLD, config, options);
         if (rank == 0) {
             std::cout << "dln sweep: " << summary.units << " units in " << summary.seconds << " s: "

@@ -73,8 +73,8 @@ po::options_description input_options() {
     return desc;
 }
 
-bool Config::has_method(const std::string& name) const {
-    return std::find(methods.begin(), methods.end(), name) != methods.end();
+bool Config::has_method(model::Method m) const {
+    return std::find(methods.begin(), methods.end(), m) != methods.end();
 }
 
 namespace {
@@ -195,47 +195,174 @@ std::string eigenvalue_checksum(const std::vector<double>& values) {
     return text;
 }
 
-Config validate(Values v) {
-    Config c;
-    c.parametrization = checked("model.parametrization", v,
-                                [](const std::string& s) { return model::parse_parametrization(s); });
-    c.data.spectrum = checked("data.spectrum", v, [](const std::string& s) { return model::parse_spectrum(s); });
-    c.data.exponent = number(v, "data.exponent");
-    require(c.data.exponent >= 0.0 && c.data.exponent < 1.0, "data.exponent",
-            v.at("data.exponent") + " is outside [0, 1)");
-    c.data.ratio = number(v, "data.ratio");
-    require(c.data.ratio > 0.0 && c.data.ratio <= 1.0, "data.ratio", v.at("data.ratio") + " is outside (0, 1]");
+// The [model] and [data] keys that can be sweep axes, in axis order, with the dimension names
+// and descriptions files give them.
+struct ModelKey {
+    const char* key;
+    const char* name;
+    const char* long_name;
+    bool categorical;
+};
+constexpr ModelKey model_keys[] = {
+    {"model.parametrization", "parametrization", "parametrization of the predictor w", true},
+    {"data.spectrum", "spectrum", "spectrum of the covariance K", true},
+    {"data.exponent", "exponent", "power-law exponent a of the spectrum", false},
+    {"data.ratio", "ratio", "Marchenko-Pastur ratio r of the spectrum", false},
+    {"data.noise", "noise", "label-noise standard deviation sigma", false},
+    {"data.sparsity", "sparsity", "fraction s of nonzero target coordinates", false},
+    {"data.target", "target", "law of a nonzero target coordinate", true},
+    {"data.scale", "scale", "size b of a nonzero target coordinate", false},
+};
+
+// Sets one categorical key of a point, validating the name: the one definition of each key's
+// rule, used for every value of an axis and for the point of every unit.
+void set_model_name(const std::string& key, const std::string& text, ModelPoint& p) {
+    try {
+        if (key == "model.parametrization") {
+            p.parametrization = model::parse_parametrization(text);
+        } else if (key == "data.spectrum") {
+            p.data.spectrum = model::parse_spectrum(text);
+        } else if (key == "data.target") {
+            p.data.target = model::parse_target_law(text);
+        } else {
+            throw std::logic_error("not a categorical key: " + key);
+        }
+    } catch (const std::invalid_argument& e) {
+        throw ConfigError(key, e.what());
+    }
+}
+
+void set_model_number(const std::string& key, double x, ModelPoint& p) {
+    const std::string shown = show(x);
+    if (key == "data.exponent") {
+        require(x >= 0.0 && x < 1.0, key, shown + " is outside [0, 1)");
+        p.data.exponent = x;
+    } else if (key == "data.ratio") {
+        require(x > 0.0 && x <= 1.0, key, shown + " is outside (0, 1]");
+        p.data.ratio = x;
+    } else if (key == "data.noise") {
+        require(x >= 0.0, key, shown + " is negative");
+        p.data.noise = x;
+    } else if (key == "data.sparsity") {
+        require(x >= 0.0 && x <= 1.0, key, shown + " is outside [0, 1]");
+        p.data.sparsity = x;
+    } else if (key == "data.scale") {
+        require(x >= 0.0, key, shown + " is negative");
+        p.data.scale = x;
+    } else {
+        throw std::logic_error("not a numeric key: " + key);
+    }
+}
+
+// The values of a categorical key: a comma list of names, each once.
+std::vector<std::string> name_list(const std::string& key, const std::string& text) {
+    std::vector<std::string> names;
+    std::stringstream list(text);
+    for (std::string item; std::getline(list, item, ',');) {
+        item = trim(item);
+        require(!item.empty(), key, "'" + text + "' has an empty name in its list");
+        require(std::find(names.begin(), names.end(), item) == names.end(), key, "'" + item + "' is listed twice");
+        names.push_back(item);
+    }
+    require(!names.empty(), key, "is empty");
+    if (!text.empty() && text.back() == ',') throw ConfigError(key, "'" + text + "' ends with a comma");
+    return names;
+}
+
+// A key that cannot be an axis given a list: one line saying which keys can.
+void refuse_list(const Values& v, const std::string& key) {
+    const std::string& text = v.at(key);
+    if (text.find(',') != std::string::npos || text.find("space(") != std::string::npos) {
+        throw ConfigError(key, "'" + text + "' is a list, but only sweep.lr, sweep.dim, sweep.alpha and the keys of "
+                               "[model] and [data] (not data.spectrum_file) can be sweep axes");
+    }
+}
+
+// The model and data keys: the point at the first value of each, and an axis for each key given
+// more than one value.
+void resolve_model(Values& v, Config& c, std::vector<SweepAxis>& extra) {
+    refuse_list(v, "data.spectrum_file");
+    refuse_list(v, "data.spectrum_checksum");
+    const auto spectra = name_list("data.spectrum", v.at("data.spectrum"));
+    bool uses_file = false;
+    for (const auto& name : spectra) {
+        ModelPoint probe;
+        set_model_name("data.spectrum", name, probe);
+        uses_file = uses_file || probe.data.spectrum == model::Spectrum::file;
+    }
+    ModelPoint base;
     {
         const std::string path = trim(v.at("data.spectrum_file"));
         const std::string stored = trim(v.at("data.spectrum_checksum"));
-        if (c.data.spectrum == model::Spectrum::file) {
+        if (uses_file) {
             require(!path.empty(), "data.spectrum_file", "data.spectrum = file needs a file of eigenvalues");
-            c.data.eigenvalues = read_eigenvalues(path);
+            base.data.eigenvalues = read_eigenvalues(path);
             // The resolved text names the file absolutely and records what it held, so that a
             // resume from another directory finds it and a changed file shows as a changed key.
             std::error_code ec;
             auto absolute = std::filesystem::absolute(path, ec);
             v["data.spectrum_file"] = ec ? path : absolute.lexically_normal().string();
-            const std::string checksum = eigenvalue_checksum(c.data.eigenvalues);
+            const std::string checksum = eigenvalue_checksum(base.data.eigenvalues);
             require(stored.empty() || stored == checksum, "data.spectrum_file",
                     "'" + path + "' no longer holds the eigenvalues this configuration was resolved with (checksum " +
                         checksum + ", recorded " + stored + ")");
             v["data.spectrum_checksum"] = checksum;
         } else {
             require(path.empty(), "data.spectrum_file",
-                    "is set, but data.spectrum is " + model::to_string(c.data.spectrum) + " (only file reads it)");
+                    "is set, but data.spectrum is " + v.at("data.spectrum") + " (only file reads it)");
             require(stored.empty(), "data.spectrum_checksum", "is derived from data.spectrum_file; do not set it");
         }
     }
-    c.data.noise = number(v, "data.noise");
-    require(c.data.noise >= 0.0, "data.noise", v.at("data.noise") + " is negative");
-    c.data.sparsity = number(v, "data.sparsity");
-    require(c.data.sparsity >= 0.0 && c.data.sparsity <= 1.0, "data.sparsity",
-            v.at("data.sparsity") + " is outside [0, 1]");
-    c.data.target = checked("data.target", v, [](const std::string& s) { return model::parse_target_law(s); });
-    c.data.scale = number(v, "data.scale");
-    require(c.data.scale >= 0.0, "data.scale", v.at("data.scale") + " is negative");
+    for (const auto& k : model_keys) {
+        SweepAxis axis;
+        axis.key = k.key;
+        axis.name = k.name;
+        axis.long_name = k.long_name;
+        axis.categorical = k.categorical;
+        if (k.categorical) {
+            axis.labels = name_list(k.key, v.at(k.key));
+            for (const auto& name : axis.labels) {
+                ModelPoint p = base;
+                set_model_name(k.key, name, p);
+            }
+            set_model_name(k.key, axis.labels.front(), base);
+        } else {
+            axis.values = checked(k.key, v, [](const std::string& s) { return parse_axis(s); });
+            for (double x : axis.values) {
+                ModelPoint p = base;
+                set_model_number(k.key, x, p);
+                axis.labels.push_back(show(x));
+            }
+            set_model_number(k.key, axis.values.front(), base);
+        }
+        if (axis.size() > 1) extra.push_back(std::move(axis));
+    }
+    c.parametrization = base.parametrization;
+    c.data = base.data;
+}
 
+SweepAxis numeric_axis(const char* key, const char* name, const char* long_name, std::vector<double> values,
+                       bool integer) {
+    SweepAxis axis;
+    axis.key = key;
+    axis.name = name;
+    axis.long_name = long_name;
+    axis.integer = integer;
+    for (double x : values) axis.labels.push_back(show(x));
+    axis.values = std::move(values);
+    return axis;
+}
+
+Config validate(Values v) {
+    Config c;
+    std::vector<SweepAxis> extra;
+    resolve_model(v, c, extra);
+
+    for (const char* key : {"run.time", "run.snapshots", "run.seeds", "run.seed", "run.threshold", "sde.dt", "pde.rtol",
+                            "pde.cells", "pde.width", "pde.target_nodes", "pde.spectrum_nodes", "pde.max_cells",
+                            "pde.max_classes"}) {
+        refuse_list(v, key);
+    }
     c.time = number(v, "run.time");
     require(c.time > 0.0, "run.time", v.at("run.time") + " is not positive");
     c.snapshots = checked("run.snapshots", v, [](const std::string& s) { return parse_count(s, 1'000'000); });
@@ -252,10 +379,10 @@ Config validate(Values v) {
     std::stringstream list(v.at("run.methods"));
     for (std::string item; std::getline(list, item, ',');) {
         item = trim(item);
-        require(item == "sgd" || item == "sde" || item == "pde", "run.methods",
-                "'" + item + "' is not one of sgd, sde, pde");
-        require(!c.has_method(item), "run.methods", "'" + item + "' is listed twice");
-        c.methods.push_back(item);
+        const auto method = model::parse_method(item);
+        require(method.has_value(), "run.methods", "'" + item + "' is not one of sgd, sde, pde");
+        require(!c.has_method(*method), "run.methods", "'" + item + "' is listed twice");
+        c.methods.push_back(*method);
     }
     require(!c.methods.empty(), "run.methods", "names no method");
 
@@ -298,16 +425,27 @@ Config validate(Values v) {
         require(rounded <= 1e9, "sweep.dim", "dimension " + show(x) + " exceeds 1e9");
         c.dim.push_back(static_cast<std::uint64_t>(rounded));
     }
-    const double units = static_cast<double>(c.lr.size()) * static_cast<double>(c.dim.size()) *
-                         static_cast<double>(c.alpha.size()) * static_cast<double>(c.seeds);
+    std::vector<double> dims(c.dim.begin(), c.dim.end()), replicates;
+    for (std::uint32_t r = 0; r < c.seeds; ++r) replicates.push_back(r);
+    c.axes.push_back(numeric_axis("sweep.lr", "lr", "learning rate gamma", c.lr, false));
+    c.axes.push_back(numeric_axis("sweep.dim", "dim", "dimension d", dims, true));
+    c.axes.push_back(numeric_axis("sweep.alpha", "alpha", "initialisation scale alpha", c.alpha, false));
+    for (auto& axis : extra) c.axes.push_back(std::move(axis));
+    c.axes.push_back(numeric_axis("run.seeds", "seed", "replicate", replicates, true));
+    double units = 1.0;
+    std::string product;
+    for (const auto& axis : c.axes) {
+        units *= static_cast<double>(axis.size());
+        product += (product.empty() ? "" : " x ") + (axis.name == "seed" ? std::string("seeds") : axis.name);
+    }
     // Every rank keeps the schedule, about 100 bytes per unit: 1e7 units are a gigabyte per rank.
     require(units <= 1e7, "sweep",
-            "the grid has " + std::to_string(static_cast<long long>(units)) +
-                " trajectories (lr x dim x alpha x seeds), more than the 1e7 a rank can schedule in memory");
+            "the grid has " + show(units) + " trajectories (" + product +
+                "), more than the 1e7 a rank can schedule in memory");
     // Every unit is a row of snapshots in the file.
     require(units * static_cast<double>(c.snapshots) <= 1e10, "sweep",
-            "the grid has " + std::to_string(static_cast<long long>(units)) + " trajectories of " +
-                std::to_string(c.snapshots) + " snapshots, more than the 1e10 values allowed");
+            "the grid has " + show(units) + " trajectories of " + std::to_string(c.snapshots) +
+                " snapshots, more than the 1e10 values allowed");
     c.ini = to_ini(v);
     return c;
 }
@@ -339,12 +477,34 @@ Config resolve(const po::variables_map& command_line) {
 }
 
 void require_single_point(const Config& config) {
-    const std::pair<const char*, std::size_t> axes[] = {
-        {"sweep.lr", config.lr.size()}, {"sweep.dim", config.dim.size()}, {"sweep.alpha", config.alpha.size()}};
-    for (const auto& [key, n] : axes) {
-        require(n == 1, key, "dln run computes one point, but the axis has " + std::to_string(n) +
-                                 " values (use dln sweep for a grid)");
+    for (std::size_t k = 0; k < config.seed_axis(); ++k) {
+        const auto& axis = config.axes[k];
+        require(axis.size() == 1, axis.key, "dln run computes one point, but the axis has " +
+                                               std::to_string(axis.size()) + " values (use dln sweep for a grid)");
     }
+}
+
+const std::vector<std::string>& axis_keys() {
+    static const std::vector<std::string> names = [] {
+        std::vector<std::string> n;
+        for (const auto& k : model_keys) n.emplace_back(k.key);
+        return n;
+    }();
+    return names;
+}
+
+ModelPoint Config::model_at(const std::vector<std::size_t>& extra_index) const {
+    ModelPoint p{parametrization, data};
+    for (std::size_t e = 0; e < extra_index.size(); ++e) {
+        const auto& axis = axes.at(first_extra_axis + e);
+        const std::size_t i = extra_index[e];
+        if (axis.categorical) {
+            set_model_name(axis.key, axis.labels.at(i), p);
+        } else {
+            set_model_number(axis.key, axis.values.at(i), p);
+        }
+    }
+    return p;
 }
 
 std::vector<std::string> differing_keys(const std::string& ini_a, const std::string& ini_b) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "dln/model/data_model.hpp"
+#include "dln/model/method.hpp"
 #include "dln/model/parametrization.hpp"
 
 namespace dln::config {
@@ -31,13 +32,32 @@ struct Key {
 // Every key, in the order the resolved INI text lists them.
 const std::vector<Key>& keys();
 
+// One axis of the sweep: a key and its values, in the order given (README "Sweep axes").
+struct SweepAxis {
+    std::string key;    // sweep.lr, sweep.dim, sweep.alpha, a [model] or [data] key, run.seeds
+    std::string name;   // the dimension's name in files: the key without its section (seed for run.seeds)
+    std::string long_name;
+    bool categorical = false;
+    bool integer = false;              // dim and seed
+    std::vector<double> values;        // numeric axes (seed: the replicates 0 .. seeds - 1)
+    std::vector<std::string> labels;   // every value as text (the names of a categorical axis)
+    std::size_t size() const { return labels.size(); }
+};
+
+// The model and data of one point of the extra axes.
+struct ModelPoint {
+    model::Parametrization parametrization = model::Parametrization::u2v2;
+    model::DataSpec data;
+};
+
 // The resolved, validated configuration.
 struct Config {
+    // At the first value of every extra axis (the only value of a key that is no axis).
     model::Parametrization parametrization = model::Parametrization::u2v2;
     model::DataSpec data;
     double time = 4.0;
     std::size_t snapshots = 41;
-    std::vector<std::string> methods{"sgd"};
+    std::vector<model::Method> methods{model::Method::sgd};
     std::uint32_t seeds = 1;
     std::uint32_t seed = 1;
     double threshold = 1e-2;
@@ -52,12 +72,23 @@ struct Config {
     std::vector<double> lr;
     std::vector<std::uint64_t> dim;
     std::vector<double> alpha;
+    // Every axis of the grid in file order: lr, dim, alpha, the extra axes (the [model] and
+    // [data] keys given more than one value, in the order of keys()), seed.
+    std::vector<SweepAxis> axes;
+    static constexpr std::size_t lr_axis = 0, dim_axis = 1, alpha_axis = 2, first_extra_axis = 3;
+    std::size_t seed_axis() const { return axes.size() - 1; }
+    std::size_t extra_axis_count() const { return axes.size() - 4; }
 
     // The resolved configuration as INI text, every key present (stored in result files).
     std::string ini;
 
-    bool has_method(const std::string& name) const;
+    bool has_method(model::Method m) const;
+    // The model and data at one index per extra axis (in axis order).
+    ModelPoint model_at(const std::vector<std::size_t>& extra_index) const;
 };
+
+// The [model] and [data] keys that can be sweep axes, in axis order.
+const std::vector<std::string>& axis_keys();
 
 // The options `--section.key` for every key (typed as text: values are validated in resolve).
 boost::program_options::options_description config_options();

@@ -4,7 +4,6 @@
 #include "dln/io/hdf5_support.hpp"
 
 #include <hdf5.h>
-#include <hdf5_hl.h>
 
 #include <cmath>
 #include <cstring>
@@ -14,52 +13,31 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "dln/version.hpp"
+
 namespace dln::io {
 namespace {
 
 using hdf5::check;
 using hdf5::Handle;
 
-void write_string_attribute(hid_t object, const char* name, const std::string& value) {
-    Handle type(check(H5Tcopy(H5T_C_S1), "H5Tcopy"));
-    check(H5Tset_size(type, H5T_VARIABLE), "H5Tset_size", 0);
-    check(H5Tset_cset(type, H5T_CSET_UTF8), "H5Tset_cset", 0);
-    Handle space(check(H5Screate(H5S_SCALAR), "H5Screate"));
-    Handle attr(check(H5Acreate2(object, name, type, space, H5P_DEFAULT, H5P_DEFAULT),
-                      std::string("creating attribute ") + name));
-    const char* text = value.c_str();
-    check(H5Awrite(attr, type, &text), std::string("writing attribute ") + name, 0);
-}
-
-template <class T>
-hid_t create_axis(hid_t parent, const char* name, const std::vector<T>& values, hid_t mem_type,
-                  hid_t file_type, const char* scale_name) {
-    const hsize_t n = values.size();
-    Handle space(check(H5Screate_simple(1, &n, nullptr), "H5Screate_simple"));
-    const hid_t ds = check(H5Dcreate2(parent, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                           std::string("creating ") + name);
-    // Same values on every rank; HDF5 writes the raw data once per collective call.
-    check(H5Dwrite(ds, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
-          std::string("writing ") + name, 0);
-    check(H5DSset_scale(ds, scale_name), std::string("making ") + name + " a dimension scale", 0);
-    return ds;
-}
-
-// The per-unit datasets of a method group that follow the observables, in this order.
+// The per-unit datasets of a group that follow the curves, in this order.
 enum Extra : std::size_t { status_ds, diverged_at_ds, wall_seconds_ds, failures_ds, failure_ds, extra_count };
 constexpr const auto& extra_names = unit_dataset_names;
 static_assert(std::size(unit_dataset_names) == extra_count);
 
-// Fixed-length strings: parallel HDF5 cannot write variable-length data independently.
-hid_t failure_string_type() {
-    const hid_t type = check(H5Tcopy(H5T_C_S1), "H5Tcopy");
-    check(H5Tset_size(type, failure_length), "H5Tset_size", 0);
-    check(H5Tset_strpad(type, H5T_STR_NULLTERM), "H5Tset_strpad", 0);
-    check(H5Tset_cset(type, H5T_CSET_UTF8), "H5Tset_cset", 0);
-    return type;
+constexpr const char* kTime = "time";
+constexpr const char* kFailureLength = "failure_length";
+
+ValueType value_type(ScalarType type) {
+    switch (type) {
+        case ScalarType::int64: return ValueType::int64;
+        case ScalarType::int8: return ValueType::int8;
+        default: return ValueType::float64;
+    }
 }
 
-hid_t scalar_type(ScalarType type) {
+hid_t memory_type(ScalarType type) {
     switch (type) {
         case ScalarType::int64: return H5T_NATIVE_INT64;
         case ScalarType::int8: return H5T_NATIVE_INT8;
@@ -67,8 +45,8 @@ hid_t scalar_type(ScalarType type) {
     }
 }
 
-// One scalar field's value in the bytes of its memory type (whole numbers for the integer types;
-// a NaN there is the fill, 0).
+// A scalar's value in the bytes of its memory type (whole numbers for the integer types; NaN is
+// the fill there, 0).
 struct ScalarBytes {
     double f64 = 0.0;
     std::int64_t i64 = 0;
@@ -89,20 +67,92 @@ ScalarBytes scalar_bytes(double value) {
     return b;
 }
 
+std::vector<std::string> dim_names(const GroupLayout& g) {
+    std::vector<std::string> names;
+    for (const auto& d : g.dims) names.push_back(d.name);
+    return names;
+}
+
+// The names of a group's datasets in the order Impl keeps them: curves, the unit datasets, scalars.
+std::vector<std::string> dataset_names(const GroupLayout& g) {
+    std::vector<std::string> names;
+    for (const auto& c : g.curves) names.push_back(c.name);
+    for (const char* extra : extra_names) names.emplace_back(extra);
+    for (const auto& f : g.scalars) names.push_back(f.name);
+    return names;
+}
+
+void create_serially(const std::string& path, const ResultLayout& layout, bool overwrite) {
+    NcWriter file(path, overwrite);
+    failpoint("create");
+    file.attribute("schema", ResultFile::schema);
+    file.attribute("Conventions", "CF-1.8");
+    file.attribute("title", "dln sweep");
+    file.attribute("version", layout.version);
+    file.attribute("config", layout.config);
+    if (!layout.shard.empty()) file.attribute("shard", layout.shard);
+    file.attribute("petsc_options", layout.petsc_options);
+    for (const auto& g : layout.groups) {
+        auto group = file.group(g.name);
+        for (const auto& d : g.dims) group.dimension(d);
+        group.dimension(Dimension::numeric(kTime, layout.time, "time t, in units of d samples (d SGD steps)", "run.time"));
+        group.dimension(Dimension::count(kFailureLength, failure_length));
+        const auto unit_dims = dim_names(g);
+        auto with = [&](std::initializer_list<const char*> more) {
+            auto dims = unit_dims;
+            for (const char* m : more) dims.emplace_back(m);
+            return dims;
+        };
+        for (const auto& c : g.curves) {
+            Variable v{c.name, ValueType::float64, with({kTime}), c.long_name};
+            v.fill_nan = true;
+            group.variable(v);
+        }
+        Variable status{extra_names[status_ds], ValueType::int8, unit_dims, "what became of the unit"};
+        status.flag_values = {0, 1, 2, 3};
+        status.flag_meanings = unit_status_meanings;
+        group.variable(status);
+        Variable diverged_at{extra_names[diverged_at_ds], ValueType::float64, unit_dims,
+                             "time of the divergence (NaN if none)"};
+        diverged_at.fill_nan = true;
+        group.variable(diverged_at);
+        Variable wall{extra_names[wall_seconds_ds], ValueType::float64, unit_dims, "wall time of computing the unit", "s"};
+        wall.fill_nan = true;
+        group.variable(wall);
+        group.variable({extra_names[failures_ds], ValueType::int8, unit_dims, "how often the unit failed"});
+        group.variable({extra_names[failure_ds], ValueType::chars, with({kFailureLength}), "why the unit last failed"});
+        for (const auto& f : g.scalars) {
+            Variable v{f.name, value_type(f.type), unit_dims, f.long_name, f.units};
+            v.fill_nan = f.type == ScalarType::float64;
+            v.flag_values = f.flag_values;
+            v.flag_meanings = f.flag_meanings;
+            group.variable(v);
+        }
+    }
+    file.close();
+}
+
 }  // namespace
 
-const std::vector<ScalarField>& ResultLayout::scalars_of(const std::string& method) const {
-    static const std::vector<ScalarField> none;
-    const auto it = scalars.find(method);
-    return it == scalars.end() ? none : it->second;
+std::size_t GroupLayout::units() const {
+    std::size_t n = 1;
+    for (const auto& d : dims) n *= d.size();
+    return n;
+}
+
+const GroupLayout& ResultLayout::group(const std::string& name) const {
+    for (const auto& g : groups) {
+        if (g.name == name) return g;
+    }
+    throw std::out_of_range("the sweep file has no group " + name);
 }
 
 struct ResultFile::Impl {
     hid_t file = -1;
     ResultLayout layout;
-    // The datasets stay open from create() to close(), so writers never open or close objects:
-    // those are metadata operations and would have to be collective. Per method: the observable
-    // datasets in layout order, then those of Extra, then the method's scalar fields.
+    // The datasets stay open from open() to close(), so writers never open or close objects:
+    // those are metadata operations and would have to be collective. Per group, in the order
+    // of dataset_names.
     std::map<std::string, std::vector<hid_t>> datasets;
 };
 
@@ -126,86 +176,25 @@ void ResultFile::check_can_create(const std::string& path, bool overwrite) {
     if (fs::is_directory(file, ec)) throw std::invalid_argument("'" + path + "' is a directory");
 }
 
-ResultFile ResultFile::create(MPI_Comm comm, const std::string& path, const ResultLayout& layout,
-                              bool overwrite) {
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors are reported as exceptions
-    Handle fapl(check(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate"));
-    check(H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL), "H5Pset_fapl_mpio", 0);
-    const hid_t file = H5Fcreate(path.c_str(), overwrite ? H5F_ACC_TRUNC : H5F_ACC_EXCL, H5P_DEFAULT, fapl);
-    if (file < 0) throw std::runtime_error("cannot create the HDF5 file '" + path + "'");
-    failpoint("create");
-
-    write_string_attribute(file, "schema", schema);
-    write_string_attribute(file, "config", layout.config);
-    write_string_attribute(file, "version", layout.version);
-    if (!layout.shard.empty()) write_string_attribute(file, "shard", layout.shard);
-    write_string_attribute(file, "petsc_options", layout.petsc_options);
-
-    Handle axes(check(H5Gcreate2(file, "axes", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "creating /axes"));
-    std::vector<std::int64_t> dims(layout.dim.begin(), layout.dim.end());
-    std::vector<std::int64_t> seeds(layout.seeds);
-    for (std::size_t s = 0; s < seeds.size(); ++s) seeds[s] = static_cast<std::int64_t>(s);
-    Handle lr(create_axis(axes, "lr", layout.lr, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, "lr"));
-    Handle dim(create_axis(axes, "dim", dims, H5T_NATIVE_INT64, H5T_STD_I64LE, "dim"));
-    Handle alpha(create_axis(axes, "alpha", layout.alpha, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, "alpha"));
-    Handle seed(create_axis(axes, "seed", seeds, H5T_NATIVE_INT64, H5T_STD_I64LE, "seed"));
-    Handle time(create_axis(file, "time", layout.time, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, "time"));
-
-    const double nan = std::nan("");
-    const std::int8_t pending = static_cast<std::int8_t>(UnitStatus::pending);
-    auto impl = std::make_unique<Impl>();
-    impl->file = file;
-    impl->layout = layout;
-    for (const auto& method : layout.methods) {
-        // pde does not depend on the dimension or the replicate: its datasets drop those axes.
-        const bool per_point = method == "pde";
-        std::vector<hid_t> scales = per_point ? std::vector<hid_t>{lr, alpha}
-                                              : std::vector<hid_t>{lr, dim, alpha, seed};
-        std::vector<hsize_t> shape = per_point
-            ? std::vector<hsize_t>{layout.lr.size(), layout.alpha.size()}
-            : std::vector<hsize_t>{layout.lr.size(), layout.dim.size(), layout.alpha.size(), layout.seeds};
-        Handle group(check(H5Gcreate2(file, method.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                           "creating /" + method));
-        auto make = [&](const std::string& name, hid_t type, const void* fill, bool with_time) -> hid_t {
-            std::vector<hsize_t> dims_here = shape;
-            if (with_time) dims_here.push_back(layout.time.size());
-            Handle space(check(H5Screate_simple(static_cast<int>(dims_here.size()), dims_here.data(), nullptr),
-                               "H5Screate_simple"));
-            Handle dcpl(check(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate"));
-            // Unwritten entries read as pending / NaN; no compression: slabs are written independently.
-            check(H5Pset_fill_value(dcpl, type, fill), "H5Pset_fill_value", 0);
-            check(H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY), "H5Pset_alloc_time", 0);
-            const hid_t ds = check(H5Dcreate2(group, name.c_str(), type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
-                                   "creating /" + method + "/" + name);
-            for (std::size_t k = 0; k < scales.size(); ++k) {
-                check(H5DSattach_scale(ds, scales[k], static_cast<unsigned>(k)), "attaching a scale", 0);
-            }
-            if (with_time) {
-                check(H5DSattach_scale(ds, time, static_cast<unsigned>(scales.size())), "attaching /time", 0);
-            }
-            impl->datasets[method].push_back(ds);
-            return ds;
-        };
-        for (const auto& observable : layout.observables) make(observable, H5T_NATIVE_DOUBLE, &nan, true);
-        const std::int8_t no_failures = 0;
-        const char no_message[failure_length] = {};
-        Handle string_type(failure_string_type());
-        make(extra_names[status_ds], H5T_NATIVE_INT8, &pending, false);
-        make(extra_names[diverged_at_ds], H5T_NATIVE_DOUBLE, &nan, false);
-        make(extra_names[wall_seconds_ds], H5T_NATIVE_DOUBLE, &nan, false);
-        make(extra_names[failures_ds], H5T_NATIVE_INT8, &no_failures, false);
-        make(extra_names[failure_ds], string_type, no_message, false);
-        for (const auto& field : layout.scalars_of(method)) {
-            const auto fill = scalar_bytes(nan);
-            const hid_t ds = make(field.name, scalar_type(field.type), fill.data(field.type), false);
-            write_string_attribute(ds, "long_name", field.long_name);
-            if (!field.units.empty()) write_string_attribute(ds, "units", field.units);
+ResultFile ResultFile::create(MPI_Comm comm, const std::string& path, const ResultLayout& layout, bool overwrite) {
+    int rank = 0;
+    MPI_Comm_rank(comm, &rank);
+    // Rank 0 builds the whole layout serially (variable-length strings and attributes need no
+    // collective calls then); the others wait, and learn whether it worked.
+    std::string error;
+    if (rank == 0) {
+        try {
+            create_serially(path, layout, overwrite);
+        } catch (const std::exception& e) {
+            error = e.what();
         }
     }
-    // The layout goes to disk before any unit is written: from here on only raw data changes, so
-    // a job killed mid-sweep leaves a readable file (and the journal has the units in flight).
-    check(H5Fflush(file, H5F_SCOPE_GLOBAL), "flushing the new file", 0);
-    return ResultFile(std::move(impl));
+    long long length = static_cast<long long>(error.size());
+    MPI_Bcast(&length, 1, MPI_LONG_LONG, 0, comm);
+    error.resize(static_cast<std::size_t>(length));
+    MPI_Bcast(error.data(), static_cast<int>(length), MPI_CHAR, 0, comm);
+    if (!error.empty()) throw std::runtime_error(error);
+    return open(comm, path, layout);
 }
 
 ResultFile ResultFile::open(MPI_Comm comm, const std::string& path, const ResultLayout& layout) {
@@ -213,17 +202,14 @@ ResultFile ResultFile::open(MPI_Comm comm, const std::string& path, const Result
     Handle fapl(check(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate"));
     check(H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL), "H5Pset_fapl_mpio", 0);
     const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl);
-    if (file < 0) throw std::runtime_error("cannot open the HDF5 file '" + path + "' to resume it");
+    if (file < 0) throw std::runtime_error("cannot open the HDF5 file '" + path + "' for writing");
     auto impl = std::make_unique<Impl>();
     impl->file = file;
     impl->layout = layout;
-    for (const auto& method : layout.methods) {
-        std::vector<std::string> names(layout.observables);
-        for (const char* extra : extra_names) names.emplace_back(extra);
-        for (const auto& field : layout.scalars_of(method)) names.push_back(field.name);
-        for (const auto& name : names) {
-            const std::string full = "/" + method + "/" + name;
-            impl->datasets[method].push_back(check(H5Dopen2(file, full.c_str(), H5P_DEFAULT), "opening " + full));
+    for (const auto& g : layout.groups) {
+        for (const auto& name : dataset_names(g)) {
+            const std::string full = "/" + g.name + "/" + name;
+            impl->datasets[g.name].push_back(check(H5Dopen2(file, full.c_str(), H5P_DEFAULT), "opening " + full));
         }
     }
     return ResultFile(std::move(impl));
@@ -240,171 +226,142 @@ std::vector<std::int8_t> read_int8(hid_t ds, const std::string& what) {
 
 }  // namespace
 
-std::vector<std::int8_t> ResultFile::read_status(const std::string& method) const {
-    return read_int8(impl_->datasets.at(method)[impl_->layout.observables.size() + status_ds], method + "/status");
+std::vector<std::int8_t> ResultFile::read_status(const std::string& group) const {
+    const auto& g = impl_->layout.group(group);
+    return read_int8(impl_->datasets.at(group)[g.curves.size() + status_ds], group + "/status");
 }
 
-std::vector<std::int8_t> ResultFile::read_failures(const std::string& method) const {
-    return read_int8(impl_->datasets.at(method)[impl_->layout.observables.size() + failures_ds],
-                     method + "/failures");
+std::vector<std::int8_t> ResultFile::read_failures(const std::string& group) const {
+    const auto& g = impl_->layout.group(group);
+    return read_int8(impl_->datasets.at(group)[g.curves.size() + failures_ds], group + "/failures");
 }
 
-void ResultFile::write(const std::string& method, const UnitRecord& record) {
+void ResultFile::write(const std::string& group, const UnitRecord& record) {
     if (!impl_ || impl_->file < 0) throw std::logic_error("writing to a closed result file");
     const auto& layout = impl_->layout;
-    const auto& datasets = impl_->datasets.at(method);
-    const bool per_point = method == "pde";
-    std::vector<hsize_t> start = per_point
-        ? std::vector<hsize_t>{record.index[0], record.index[2]}
-        : std::vector<hsize_t>{record.index[0], record.index[1], record.index[2], record.index[3]};
+    const auto& g = layout.group(group);
+    const auto& datasets = impl_->datasets.at(group);
+    if (record.position >= g.units()) throw std::invalid_argument("UnitRecord position outside /" + group);
+    // The row-major position as coordinates of the group's dims.
+    std::vector<hsize_t> start(g.dims.size());
+    std::size_t rest = record.position;
+    for (std::size_t k = g.dims.size(); k-- > 0;) {
+        start[k] = rest % g.dims[k].size();
+        rest /= g.dims[k].size();
+    }
     const std::size_t n_time = layout.time.size();
-    if (record.values.size() != layout.observables.size() * n_time) {
+    if (record.values.size() != g.curves.size() * n_time) {
         throw std::invalid_argument("UnitRecord has the wrong number of values");
     }
-    auto write_slab = [&](hid_t ds, hid_t mem_type, const void* data, bool with_time) {
+    auto write_slab = [&](hid_t ds, hid_t mem_type, const void* data, hsize_t inner) {
         std::vector<hsize_t> offset = start, count(start.size(), 1);
-        if (with_time) {
+        if (inner > 0) {
             offset.push_back(0);
-            count.push_back(n_time);
+            count.push_back(inner);
         }
         Handle file_space(check(H5Dget_space(ds), "H5Dget_space"));
         check(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, offset.data(), nullptr, count.data(), nullptr),
               "selecting a slab", 0);
-        const hsize_t n = with_time ? n_time : 1;
+        const hsize_t n = inner > 0 ? inner : 1;
         Handle mem_space(check(H5Screate_simple(1, &n, nullptr), "H5Screate_simple"));
         // Independent transfer (the default): other ranks are busy computing their own units.
         check(H5Dwrite(ds, mem_type, mem_space, file_space, H5P_DEFAULT, data), "writing a slab", 0);
     };
-    for (std::size_t k = 0; k < layout.observables.size(); ++k) {
-        write_slab(datasets[k], H5T_NATIVE_DOUBLE, record.values.data() + k * n_time, true);
+    for (std::size_t k = 0; k < g.curves.size(); ++k) {
+        write_slab(datasets[k], H5T_NATIVE_DOUBLE, record.values.data() + k * n_time, n_time);
     }
     failpoint("writing");
-    const std::size_t base = layout.observables.size();
-    write_slab(datasets[base + diverged_at_ds], H5T_NATIVE_DOUBLE, &record.diverged_at, false);
-    write_slab(datasets[base + wall_seconds_ds], H5T_NATIVE_DOUBLE, &record.wall_seconds, false);
-    write_slab(datasets[base + failures_ds], H5T_NATIVE_INT8, &record.failures, false);
+    const std::size_t base = g.curves.size();
+    write_slab(datasets[base + diverged_at_ds], H5T_NATIVE_DOUBLE, &record.diverged_at, 0);
+    write_slab(datasets[base + wall_seconds_ds], H5T_NATIVE_DOUBLE, &record.wall_seconds, 0);
+    write_slab(datasets[base + failures_ds], H5T_NATIVE_INT8, &record.failures, 0);
     char message[failure_length] = {};
     record.message.copy(message, failure_length - 1);
-    Handle string_type(failure_string_type());
-    write_slab(datasets[base + failure_ds], string_type, message, false);
-    const auto& fields = layout.scalars_of(method);
-    if (!record.scalars.empty() && record.scalars.size() != fields.size()) {
+    Handle char_type(check(H5Tcopy(H5T_C_S1), "H5Tcopy"));
+    check(H5Tset_size(char_type, 1), "H5Tset_size", 0);
+    write_slab(datasets[base + failure_ds], char_type, message, failure_length);
+    if (!record.scalars.empty() && record.scalars.size() != g.scalars.size()) {
         throw std::invalid_argument("UnitRecord has " + std::to_string(record.scalars.size()) + " scalar values, /" +
-                                    method + " has " + std::to_string(fields.size()) + " scalar fields");
+                                    group + " has " + std::to_string(g.scalars.size()) + " scalar fields");
     }
-    for (std::size_t k = 0; k < fields.size(); ++k) {
+    for (std::size_t k = 0; k < g.scalars.size(); ++k) {
         const auto bytes = scalar_bytes(record.scalars.empty() ? std::nan("") : record.scalars[k]);
-        write_slab(datasets[base + extra_count + k], scalar_type(fields[k].type), bytes.data(fields[k].type), false);
+        write_slab(datasets[base + extra_count + k], memory_type(g.scalars[k].type), bytes.data(g.scalars[k].type), 0);
     }
     const auto status = static_cast<std::int8_t>(record.status);
-    write_slab(datasets[base + status_ds], H5T_NATIVE_INT8, &status, false);
+    write_slab(datasets[base + status_ds], H5T_NATIVE_INT8, &status, 0);
+}
+
+void ResultFile::close() {
+    if (!impl_ || impl_->file < 0) return;
+    for (const auto& [name, datasets] : impl_->datasets) {
+        for (hid_t ds : datasets) H5Dclose(ds);
+    }
+    impl_->datasets.clear();
+    const herr_t status = H5Fclose(impl_->file);
+    impl_->file = -1;
+    if (status < 0) throw std::runtime_error("HDF5: closing the result file failed");
+}
+
+// ---- reading, serially ----------------------------------------------------------------------
+
+std::string other_schema_message(const std::string& path, const std::string& schema, const std::string& version,
+                                 const std::string& expected) {
+    if (schema == "dln-sweep/1" || schema == "dln-phase/1") {
+        return "'" + path + "' is a " + schema + " file (written by dln " + (version.empty() ? "?" : version) +
+               "); this dln " + dln::version + " reads " + expected +
+               " only: recompute it with this dln, or read it with the dln that wrote it";
+    }
+    if (schema.empty()) return "'" + path + "' is not a dln file (it has no schema attribute)";
+    return "'" + path + "' is not a " + expected + " file (schema '" + schema + "')";
 }
 
 namespace {
 
-std::string read_string_attribute(hid_t object, const char* name) {
-    if (H5Aexists(object, name) <= 0) return {};
-    Handle attr(check(H5Aopen(object, name, H5P_DEFAULT), std::string("opening attribute ") + name));
-    Handle type(check(H5Aget_type(attr), "H5Aget_type"));
-    if (H5Tis_variable_str(type) <= 0) return {};
-    char* text = nullptr;
-    // The file's own string type: HDF5 does not convert between the ASCII and UTF-8 character sets.
-    check(H5Aread(attr, type, &text), std::string("reading attribute ") + name, 0);
-    std::string value = text ? text : "";
-    H5free_memory(text);
-    return value;
-}
-
-}  // namespace
-
-namespace {
-
-template <class T>
-std::vector<T> read_all(hid_t file, const std::string& name, hid_t mem_type) {
-    Handle ds(check(H5Dopen2(file, name.c_str(), H5P_DEFAULT), "opening " + name));
-    Handle space(check(H5Dget_space(ds), "H5Dget_space"));
-    std::vector<T> values(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)));
-    check(H5Dread(ds, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), "reading " + name, 0);
-    return values;
-}
-
-// A failed unit as a reader names it: its axis values, how often it failed, and why.
-FileSummary::FailedUnit describe_failure(hid_t file, const std::string& method, std::size_t position) {
-    const auto lr = read_all<double>(file, "/axes/lr", H5T_NATIVE_DOUBLE);
-    const auto dim = read_all<std::int64_t>(file, "/axes/dim", H5T_NATIVE_INT64);
-    const auto alpha = read_all<double>(file, "/axes/alpha", H5T_NATIVE_DOUBLE);
-    const auto seeds = read_all<std::int64_t>(file, "/axes/seed", H5T_NATIVE_INT64).size();
-    std::ostringstream where;
-    if (method == "pde") {
-        where << "lr=" << lr[position / alpha.size()] << " alpha=" << alpha[position % alpha.size()];
-    } else {
-        const std::size_t s = position % seeds, a = position / seeds % alpha.size();
-        const std::size_t d = position / seeds / alpha.size() % dim.size();
-        const std::size_t l = position / seeds / alpha.size() / dim.size();
-        where << "lr=" << lr[l] << " dim=" << dim[d] << " alpha=" << alpha[a] << " seed=" << s;
-    }
-    FileSummary::FailedUnit unit;
-    unit.method = method;
-    unit.where = where.str();
-    const std::string group = "/" + method + "/";
-    if (H5Lexists(file, (group + "failures").c_str(), H5P_DEFAULT) > 0) {
-        // Whole datasets: they are small (a byte, and failure_length bytes, per unit) and a
-        // point selection would need every coordinate of the position.
-        unit.failures = read_all<std::int8_t>(file, group + "failures", H5T_NATIVE_INT8).at(position);
-        Handle type(failure_string_type());
-        const auto text = read_all<std::array<char, failure_length>>(file, group + "failure", type).at(position);
-        unit.message = std::string(text.data(), strnlen(text.data(), text.size()));
-    }
-    return unit;
-}
-
-void count_units(hid_t file, FileSummary& summary);
-
-}  // namespace
-
-FileSummary summarize(const std::string& path) {
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-    if (!std::filesystem::is_regular_file(path)) throw std::invalid_argument("'" + path + "' is not a file");
-    if (H5Fis_hdf5(path.c_str()) <= 0) {
-        throw std::invalid_argument("'" + path + "' is not a readable HDF5 file");
-    }
-    Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
-    if (file < 0) throw std::invalid_argument("cannot open '" + path + "'");
-    FileSummary summary;
-    summary.schema = read_string_attribute(file, "schema");
-    if (summary.schema != ResultFile::schema) {
-        throw std::invalid_argument("'" + path + "' is not a dln sweep file (schema '" + summary.schema + "')");
-    }
-    summary.version = read_string_attribute(file, "version");
-    summary.config = read_string_attribute(file, "config");
-    summary.shard = read_string_attribute(file, "shard");
-    summary.petsc_options = read_string_attribute(file, "petsc_options");
-    try {
-        count_units(file, summary);
-    } catch (const std::runtime_error& e) {
-        throw std::invalid_argument("'" + path + "' is damaged (" + e.what() + ")");
-    }
-    return summary;
-}
-
-namespace {
-
-void count_units(hid_t file, FileSummary& summary) {
+// The units of each group of a readable sweep file, counted; failed units named by their coordinates.
+void count_units(const NcReader& file, FileSummary& summary) {
     for (const char* method : {"sgd", "sde", "pde"}) {
-        const std::string name = std::string("/") + method + "/status";
-        if (H5Lexists(file, method, H5P_DEFAULT) <= 0 || H5Lexists(file, name.c_str(), H5P_DEFAULT) <= 0) continue;
-        Handle ds(check(H5Dopen2(file, name.c_str(), H5P_DEFAULT), "opening " + name));
-        const auto status = read_int8(ds, name);
+        if (!file.has_variable(method, "status")) continue;
+        const auto status = file.read_int8(method, "status");
+        const auto dims = file.dimensions(method, "status");
         FileSummary::MethodCounts counts;
         counts.method = method;
+        std::vector<double> failures;
+        std::vector<std::string> messages;
         for (std::size_t u = 0; u < status.size(); ++u) {
             switch (static_cast<UnitStatus>(status[u])) {
                 case UnitStatus::done: ++counts.done; break;
                 case UnitStatus::diverged: ++counts.diverged; break;
-                case UnitStatus::failed:
+                case UnitStatus::failed: {
                     ++counts.failed;
-                    summary.failed.push_back(describe_failure(file, method, u));
+                    if (messages.empty()) {
+                        failures = file.read(method, "failures");
+                        messages = file.read_strings(method, "failure");
+                    }
+                    FileSummary::FailedUnit unit;
+                    unit.method = method;
+                    std::ostringstream where;
+                    std::size_t rest = u;
+                    std::vector<std::string> parts(dims.size());
+                    for (std::size_t k = dims.size(); k-- > 0;) {
+                        const std::size_t i = rest % dims[k].size();
+                        rest /= dims[k].size();
+                        std::ostringstream part;
+                        part << dims[k].name << '=';
+                        if (dims[k].kind == Dimension::Kind::string) {
+                            part << dims[k].labels[i];
+                        } else {
+                            part << dims[k].numbers[i];
+                        }
+                        parts[k] = part.str();
+                    }
+                    for (std::size_t k = 0; k < parts.size(); ++k) where << (k ? " " : "") << parts[k];
+                    unit.where = where.str();
+                    unit.failures = static_cast<int>(failures.at(u));
+                    unit.message = messages.at(u);
+                    summary.failed.push_back(unit);
                     break;
+                }
                 default: ++counts.pending; break;
             }
         }
@@ -414,57 +371,56 @@ void count_units(hid_t file, FileSummary& summary) {
 
 }  // namespace
 
+FileSummary summarize(const std::string& path) {
+    NcReader file(path);
+    FileSummary summary;
+    summary.schema = file.attribute("schema");
+    summary.version = file.attribute("version");
+    if (summary.schema != ResultFile::schema) {
+        throw std::invalid_argument(other_schema_message(path, summary.schema, summary.version, ResultFile::schema));
+    }
+    summary.config = file.attribute("config");
+    summary.shard = file.attribute("shard");
+    summary.petsc_options = file.attribute("petsc_options");
+    try {
+        count_units(file, summary);
+    } catch (const std::exception& e) {
+        throw std::invalid_argument("'" + path + "' is damaged (" + e.what() + ")");
+    }
+    return summary;
+}
+
 void ResultFile::check_layout(const std::string& path, const ResultLayout& layout) {
     summarize(path);  // a readable dln sweep file at all
-    Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
-    if (file < 0) throw std::invalid_argument("cannot open '" + path + "'");
-    auto expect = [&](const std::string& name, std::vector<hsize_t> shape) {
-        if (H5Lexists(file, name.c_str(), H5P_DEFAULT) <= 0) {
-            throw std::invalid_argument("'" + path + "' has no " + name);
-        }
-        Handle ds(H5Dopen2(file, name.c_str(), H5P_DEFAULT));
-        Handle space(ds < 0 ? -1 : H5Dget_space(ds));
-        std::vector<hsize_t> dims(shape.size());
-        if (space < 0 || H5Sget_simple_extent_ndims(space) != static_cast<int>(shape.size()) ||
-            H5Sget_simple_extent_dims(space, dims.data(), nullptr) < 0 || dims != shape) {
-            throw std::invalid_argument("'" + path + "': " + name + " does not have the sweep's shape");
+    NcReader file(path);
+    auto expect = [&](const std::string& group, const std::string& name, std::vector<std::size_t> shape) {
+        if (!file.has_variable(group, name)) throw std::invalid_argument("'" + path + "' has no /" + group + "/" + name);
+        if (file.shape(group, name) != shape) {
+            throw std::invalid_argument("'" + path + "': /" + group + "/" + name + " does not have the sweep's shape");
         }
     };
-    expect("/axes/lr", {layout.lr.size()});
-    expect("/axes/dim", {layout.dim.size()});
-    expect("/axes/alpha", {layout.alpha.size()});
-    expect("/axes/seed", {layout.seeds});
-    expect("/time", {layout.time.size()});
-    for (const auto& method : layout.methods) {
-        std::vector<hsize_t> shape = method == "pde"
-            ? std::vector<hsize_t>{layout.lr.size(), layout.alpha.size()}
-            : std::vector<hsize_t>{layout.lr.size(), layout.dim.size(), layout.alpha.size(), layout.seeds};
-        std::vector<hsize_t> with_time = shape;
-        with_time.push_back(layout.time.size());
-        for (const auto& name : layout.observables) expect("/" + method + "/" + name, with_time);
-        for (const char* name : extra_names) expect("/" + method + "/" + name, shape);
-        for (const auto& field : layout.scalars_of(method)) expect("/" + method + "/" + field.name, shape);
+    for (const auto& g : layout.groups) {
+        std::vector<std::size_t> shape;
+        for (const auto& d : g.dims) shape.push_back(d.size());
+        auto with = [&](std::size_t n) {
+            auto s = shape;
+            s.push_back(n);
+            return s;
+        };
+        for (const auto& d : g.dims) expect(g.name, d.name, {d.size()});
+        expect(g.name, kTime, {layout.time.size()});
+        for (const auto& c : g.curves) expect(g.name, c.name, with(layout.time.size()));
+        for (const char* name : extra_names) {
+            expect(g.name, name, std::string(name) == extra_names[failure_ds] ? with(failure_length) : shape);
+        }
+        for (const auto& f : g.scalars) expect(g.name, f.name, shape);
     }
 }
 
-std::vector<double> read_unit_field(const std::string& path, const std::string& method, const std::string& name) {
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-    Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
-    if (file < 0) throw std::invalid_argument("cannot open '" + path + "'");
-    const std::string full = "/" + method + "/" + name;
-    if (H5Lexists(file, method.c_str(), H5P_DEFAULT) <= 0 || H5Lexists(file, full.c_str(), H5P_DEFAULT) <= 0) return {};
-    return read_all<double>(file, full, H5T_NATIVE_DOUBLE);  // HDF5 converts the integer types
-}
-
-void ResultFile::close() {
-    if (!impl_ || impl_->file < 0) return;
-    for (const auto& [method, datasets] : impl_->datasets) {
-        for (hid_t ds : datasets) H5Dclose(ds);
-    }
-    impl_->datasets.clear();
-    const herr_t status = H5Fclose(impl_->file);
-    impl_->file = -1;
-    if (status < 0) throw std::runtime_error("HDF5: closing the result file failed");
+std::vector<double> read_unit_field(const std::string& path, const std::string& group, const std::string& name) {
+    NcReader file(path);
+    if (!file.has_variable(group, name)) return {};
+    return file.read(group, name);
 }
 
 }  // namespace dln::io

@@ -62,10 +62,10 @@ MergeOutcome merge_results(const std::string& output, const std::vector<std::str
         files.push_back(*owned.back());
     }
     MergeOutcome outcome;
-    for (const auto& method : layout.methods) {
+    for (const auto& g : layout.groups) {
+        const std::string& method = g.name;
         const std::string group = "/" + method + "/";
-        const std::size_t units = method == "pde" ? layout.lr.size() * layout.alpha.size()
-                                                  : layout.lr.size() * layout.dim.size() * layout.alpha.size() * layout.seeds;
+        const std::size_t units = g.units();
         // The input each unit comes from (-1: none computed it).
         std::vector<int> source(units, -1), best(units, 0);
         for (std::size_t f = 0; f < files.size(); ++f) {
@@ -78,9 +78,10 @@ MergeOutcome merge_results(const std::string& output, const std::vector<std::str
                 }
             }
         }
-        std::vector<std::string> names(layout.observables);
+        std::vector<std::string> names;
+        for (const auto& curve : g.curves) names.push_back(curve.name);
         for (const char* name : unit_dataset_names) names.emplace_back(name);
-        for (const auto& field : layout.scalars_of(method)) names.push_back(field.name);
+        for (const auto& field : g.scalars) names.push_back(field.name);
         for (const auto& name : names) {
             auto merged = read_raw(out, group + name, units);  // the fill values: NaN, pending, ""
             for (std::size_t f = 0; f < files.size(); ++f) {

@@ -20,10 +20,13 @@ namespace dln::io {
 namespace fs = std::filesystem;
 namespace {
 
-// The record format is in the magic. Format 1 ("DLNJ", dln up to the PDE's per-unit fields) had
-// no scalar values; format 2 ("DLN2") adds them after the observables. A format-1 record is
-// refused by name (JournalFormatError), never mistaken for one cut short by a crash.
-constexpr std::uint32_t kMagic = 0x324e4c44;    // "DLN2" read as a little-endian word
+// The record format is in the magic. Format 1 ("DLNJ", dln up to 0.3.0) had no scalar values;
+// format 2 ("DLN2", dln 0.4.0) added them after the observables; format 3 ("DLN3", the sweep
+// file dln-sweep/2) keys a unit by its row-major position in its group instead of four axis
+// indices. An older record is refused by name (JournalFormatError), never mistaken for one cut
+// short by a crash.
+constexpr std::uint32_t kMagic = 0x334e4c44;    // "DLN3" read as a little-endian word
+constexpr std::uint32_t kMagicV2 = 0x324e4c44;  // "DLN2": format 2
 constexpr std::uint32_t kMagicV1 = 0x4a4e4c44;  // "DLNJ": format 1
 
 std::uint64_t fnv1a(const char* data, std::size_t n) {
@@ -96,7 +99,7 @@ std::string encode(const std::string& method, const UnitRecord& r) {
     std::string payload;
     put(payload, static_cast<std::uint8_t>(method.size()));
     payload += method;
-    for (std::size_t i : r.index) put(payload, static_cast<std::uint64_t>(i));
+    put(payload, static_cast<std::uint64_t>(r.position));
     put(payload, static_cast<std::int8_t>(r.status));
     put(payload, r.failures);
     put(payload, r.diverged_at);
@@ -120,7 +123,7 @@ JournalEntry decode(const std::string& payload) {
     Reader in(payload.data(), payload.size());
     JournalEntry e;
     e.method = in.bytes(in.get<std::uint8_t>());
-    for (auto& i : e.record.index) i = static_cast<std::size_t>(in.get<std::uint64_t>());
+    e.record.position = static_cast<std::size_t>(in.get<std::uint64_t>());
     e.record.status = static_cast<UnitStatus>(in.get<std::int8_t>());
     e.record.failures = in.get<std::int8_t>();
     e.record.diverged_at = in.get<double>();
@@ -217,11 +220,11 @@ JournalContents SweepJournal::read() const {
             // always the file's last, because each run appends to files of its own.
             try {
                 const auto magic = file.get<std::uint32_t>();
-                if (magic == kMagicV1) {
-                    throw JournalFormatError("'" + part.path.string() + "' holds records of journal format 1 (an "
-                                             "older dln, without the per-unit scalar fields); this dln reads "
-                                             "format 2 only: finish that sweep with the dln that started it, or "
-                                             "start again with --force");
+                if (magic == kMagicV1 || magic == kMagicV2) {
+                    throw JournalFormatError("'" + part.path.string() + "' holds records of journal format " +
+                                             (magic == kMagicV1 ? "1 (dln 0.3.0 or older)" : "2 (dln 0.4.0)") +
+                                             "; this dln reads format 3 only: finish that sweep with the dln that "
+                                             "started it, or start again with --force");
                 }
                 if (magic != kMagic) throw std::out_of_range("bad magic");
                 const std::string payload = file.bytes(file.get<std::uint32_t>());

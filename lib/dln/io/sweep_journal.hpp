@@ -10,12 +10,12 @@
 // and is removed once a sweep has ended cleanly with nothing left to compute. Each run writes new
 // files, so nothing is ever appended after a record torn by a crash.
 //
-// A record is: magic "DLN2" (record format 2), payload length (u32), payload, FNV-1a 64 of the
+// A record is: magic "DLN3" (record format 3), payload length (u32), payload, FNV-1a 64 of the
 // payload, in the machine's byte order (the journal is read back by the same code on the same
-// cluster). The payload: method, index, status, failures, diverged_at, wall_seconds, the
+// cluster). The payload: method, the unit's row-major position in its group (u64), status, failures, diverged_at, wall_seconds, the
 // observables (u32 count, doubles), the method's scalar fields (u32 count, doubles), the failure
-// message (u32 length, bytes). Format 1 (magic "DLNJ") had no scalar fields; reading one throws
-// JournalFormatError.
+// message (u32 length, bytes). Formats 1 ("DLNJ", no scalar fields) and 2 ("DLN2", four axis
+// indices instead of a position) throw JournalFormatError.
 #pragma once
 
 #include <optional>

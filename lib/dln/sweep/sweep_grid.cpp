@@ -9,32 +9,99 @@
 namespace dln::sweep {
 
 SweepGrid::SweepGrid(const config::Config& config) : config_(config) {
-    const auto& c = config_;
-    std::size_t id = 0;
-    for (std::size_t l = 0; l < c.lr.size(); ++l)
-        for (std::size_t d = 0; d < c.dim.size(); ++d)
-            for (std::size_t a = 0; a < c.alpha.size(); ++a)
-                for (std::size_t s = 0; s < c.seeds; ++s) {
-                    const double dim = static_cast<double>(c.dim[d]);
-                    units_.push_back({id++, {l, d, a, s}, dim * dim * c.time});
-                }
+    const auto& axes = config_.axes;
+    strides_.assign(axes.size(), 1);
+    for (std::size_t k = axes.size() - 1; k-- > 0;) strides_[k] = strides_[k + 1] * axes[k + 1].size();
+    const std::size_t total = strides_.front() * axes.front().size();
+    for (auto m : model::all_methods) {
+        auto& own = method_axes_[static_cast<std::size_t>(m)];
+        for (std::size_t k = 0; k < axes.size(); ++k) {
+            if (k == config::Config::dim_axis && !model::has_dim_axis(m)) continue;
+            if (k == config_.seed_axis() && !model::has_seed_axis(m)) continue;
+            own.push_back(k);
+        }
+    }
+    units_.reserve(total);
+    for (std::size_t id = 0; id < total; ++id) {
+        const double dim = static_cast<double>(config_.dim[id / strides_[config::Config::dim_axis] %
+                                                           axes[config::Config::dim_axis].size()]);
+        units_.push_back({id, dim * dim * config_.time});
+    }
     for (const auto& unit : units_) {
-        for (std::size_t m = 0; m < c.methods.size(); ++m) {
-            if (c.methods[m] == "pde" && (unit.index[1] != 0 || unit.index[3] != 0)) continue;
-            tasks_.push_back({m, unit.id, cost(unit, c.methods[m])});
+        for (auto m : config_.methods) {
+            if (computes(m, unit)) tasks_.push_back({m, unit.id, cost(unit, m)});
         }
     }
     std::stable_sort(tasks_.begin(), tasks_.end(), [](const Task& x, const Task& y) { return x.cost > y.cost; });
 }
 
-sim::PointSpec SweepGrid::point(const WorkUnit& unit) const {
-    sim::PointSpec p;
-    p.parametrization = config_.parametrization;
-    p.data = config_.data;
-    p.lr = config_.lr[unit.index[0]];
-    p.dim = config_.dim[unit.index[1]];
-    p.alpha = config_.alpha[unit.index[2]];
+std::vector<std::size_t> SweepGrid::index(const WorkUnit& unit) const {
+    std::vector<std::size_t> out(strides_.size());
+    for (std::size_t k = 0; k < out.size(); ++k) out[k] = index(unit, k);
+    return out;
+}
+
+std::size_t SweepGrid::index(const WorkUnit& unit, std::size_t axis) const {
+    return unit.id / strides_[axis] % config_.axes[axis].size();
+}
+
+const std::vector<std::size_t>& SweepGrid::method_axes(model::Method method) const {
+    return method_axes_[static_cast<std::size_t>(method)];
+}
+
+std::size_t SweepGrid::method_units(model::Method method) const {
+    std::size_t n = 1;
+    for (std::size_t k : method_axes(method)) n *= config_.axes[k].size();
+    return n;
+}
+
+bool SweepGrid::computes(model::Method method, const WorkUnit& unit) const {
+    const auto& own = method_axes(method);
+    for (std::size_t k = 0; k < strides_.size(); ++k) {
+        if (index(unit, k) != 0 && std::find(own.begin(), own.end(), k) == own.end()) return false;
+    }
+    return true;
+}
+
+std::size_t SweepGrid::position(model::Method method, const WorkUnit& unit) const {
+    std::size_t p = 0;
+    for (std::size_t k : method_axes(method)) p = p * config_.axes[k].size() + index(unit, k);
     return p;
+}
+
+const WorkUnit& SweepGrid::unit_at(model::Method method, std::size_t position) const {
+    const auto& own = method_axes(method);
+    std::size_t id = 0;
+    for (std::size_t j = own.size(); j-- > 0;) {
+        const std::size_t n = config_.axes[own[j]].size();
+        id += position % n * strides_[own[j]];
+        position /= n;
+    }
+    return units_.at(id);
+}
+
+std::size_t SweepGrid::batch_key(const WorkUnit& unit) const {
+    using config::Config;
+    return unit.id - index(unit, Config::lr_axis) * strides_[Config::lr_axis] -
+           index(unit, Config::alpha_axis) * strides_[Config::alpha_axis];
+}
+
+sim::PointSpec SweepGrid::point(const WorkUnit& unit) const {
+    using config::Config;
+    std::vector<std::size_t> extra;
+    for (std::size_t k = Config::first_extra_axis; k < config_.seed_axis(); ++k) extra.push_back(index(unit, k));
+    const auto model = config_.model_at(extra);
+    sim::PointSpec p;
+    p.parametrization = model.parametrization;
+    p.data = model.data;
+    p.lr = config_.lr[index(unit, Config::lr_axis)];
+    p.dim = config_.dim[index(unit, Config::dim_axis)];
+    p.alpha = config_.alpha[index(unit, Config::alpha_axis)];
+    return p;
+}
+
+std::uint32_t SweepGrid::replicate(const WorkUnit& unit) const {
+    return static_cast<std::uint32_t>(index(unit, config_.seed_axis()));
 }
 
 sim::RunSpec SweepGrid::run_spec() const {
@@ -45,13 +112,13 @@ sim::RunSpec SweepGrid::run_spec() const {
     return r;
 }
 
-double SweepGrid::cost(const WorkUnit& unit, const std::string& method) const {
+double SweepGrid::cost(const WorkUnit& unit, model::Method method) const {
     // Seconds per coordinate per step on one core of the development machine (README
     // "Benchmarks"): an upper bound for sgd, whose units run in lockstep batches that share the
     // samples (0.35-0.65 ns per member). Only the ratios matter for the schedule.
     constexpr double sgd_step = 1.3e-9, sde_step = 3.8e-9;
-    if (method == "sgd") return sgd_step * unit.cost;
-    if (method == "sde") return sde_step * unit.cost;
+    if (method == model::Method::sgd) return sgd_step * unit.cost;
+    if (method == model::Method::sde) return sde_step * unit.cost;
     // Measured (README "PDE speed"): about 0.01 s per unit of time and coordinate class at 240
     // cells, growing about linearly with the cells; it does not depend on d. The error
     // controller's whole ladder costs about twice its finest grid, which grows with lr: 120
@@ -62,7 +129,7 @@ double SweepGrid::cost(const WorkUnit& unit, const std::string& method) const {
     const auto p = point(unit);
     double classes = 2.0;
     try {
-        classes = static_cast<double>(pde::make_classes(config_.data, config_.parametrization, p.alpha, quadrature).size());
+        classes = static_cast<double>(pde::make_classes(p.data, p.parametrization, p.alpha, quadrature).size());
     } catch (const std::invalid_argument&) {
         // The solve will fail at once on this initialisation: it costs nothing to schedule.
     }
@@ -71,15 +138,12 @@ double SweepGrid::cost(const WorkUnit& unit, const std::string& method) const {
     return 0.01 * classes * config_.time * cells / 240.0;
 }
 
-std::string SweepGrid::describe(const WorkUnit& unit, const std::string& method) const {
-    const auto p = point(unit);
-    char text[160];
-    if (method == "pde") {
-        std::snprintf(text, sizeof text, "lr=%g alpha=%g", p.lr, p.alpha);
-        return text;
+std::string SweepGrid::describe(const WorkUnit& unit, model::Method method) const {
+    std::string text;
+    for (std::size_t k : method_axes(method)) {
+        const auto& axis = config_.axes[k];
+        text += (text.empty() ? "" : " ") + axis.name + "=" + axis.labels[index(unit, k)];
     }
-    std::snprintf(text, sizeof text, "lr=%g dim=%llu alpha=%g seed=%zu", p.lr,
-                  static_cast<unsigned long long>(p.dim), p.alpha, unit.index[3]);
     return text;
 }
 

@@ -53,7 +53,7 @@ void check_merge(const std::string& output, const std::vector<std::string>& inpu
         }
         const auto& a = summaries.front().petsc_options;
         const auto& b = summaries.back().petsc_options;
-        if (config::parse_ini_text(summaries.front().config).has_method("pde") &&
+        if (config::parse_ini_text(summaries.front().config).has_method(model::Method::pde) &&
             result_petsc_options(a) != result_petsc_options(b)) {
             throw config::ConfigError("'" + path + "' was computed with PETSC_OPTIONS " + show_petsc_options(b) +
                                       ", '" + inputs.front() + "' with PETSC_OPTIONS " + show_petsc_options(a) +
@@ -92,16 +92,12 @@ MergeSummary merge_sweep_files(MPI_Comm comm, const std::string& output, const s
     const auto outcome = io::merge_results(output, inputs, layout);
     const SweepGrid grid(config::parse_ini_text(layout.config));
     summary.units = grid.tasks().size();
-    const auto& c = grid.config();
-    for (const auto& [method, positions] : outcome.missing) {
+    for (const auto& [group, positions] : outcome.missing) {
         summary.missing += positions.size();
+        const auto method = *model::parse_method(group);  // the layout's groups are methods
         for (std::size_t p : positions) {
             if (summary.missing_units.size() == kMissingListed) break;
-            // A PDE position is (lr, alpha); its unit is the one at the first dim and replicate.
-            const std::size_t id = method == "pde" ? ((p / c.alpha.size()) * c.dim.size() * c.alpha.size() +
-                                                      p % c.alpha.size()) * c.seeds
-                                                   : p;
-            summary.missing_units.push_back(method + " " + grid.describe(grid.unit(id), method));
+            summary.missing_units.push_back(group + " " + grid.describe(grid.unit_at(method, p), method));
         }
     }
     // Shards of one job array say which of them is absent.

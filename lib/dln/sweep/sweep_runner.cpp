@@ -88,8 +88,8 @@ public:
                            static_cast<double>(todo_ - finished_);
         char line[320];
         std::snprintf(line, sizeof line, "[%zu/%zu] %s %s: %s in %.2f s (elapsed %.1f s, eta %.0f s, failed %zu)\n",
-                      finished_, todo_, grid_.config().methods[task.method].c_str(),
-                      grid_.describe(grid_.unit(task.unit), grid_.config().methods[task.method]).c_str(), word, report.wall_seconds, elapsed,
+                      finished_, todo_, std::string(model::name(task.method)).c_str(),
+                      grid_.describe(grid_.unit(task.unit), task.method).c_str(), word, report.wall_seconds, elapsed,
                       eta, summary_.failed);
         *log_ << line << std::flush;
     }
@@ -118,14 +118,15 @@ private:
 
 // Journals a computed record, then writes it into the file: the journal comes first, so a unit
 // in the file is always in the journal too, and a crash between the two loses nothing.
-Report journal_and_write(const std::string& method, io::UnitRecord& record, const Assignment& assignment,
+Report journal_and_write(model::Method method, io::UnitRecord& record, const Assignment& assignment,
                          io::ResultFile& file, io::JournalWriter& journal) {
     if (record.status == io::UnitStatus::failed) {
         record.failures = static_cast<std::int8_t>(std::min<std::int64_t>(assignment.failures + 1, 127));
     }
-    journal.append(method, record);
+    const std::string group(model::name(method));
+    journal.append(group, record);
     io::failpoint("journaled");
-    file.write(method, record);
+    file.write(group, record);
     Report done;
     done.task = assignment.task;
     done.status = static_cast<std::int32_t>(record.status);
@@ -141,7 +142,7 @@ Report journal_and_write(const std::string& method, io::UnitRecord& record, cons
 std::vector<Report> compute_and_write(const SweepGrid& grid, const std::vector<Task>& tasks,
                                       std::span<const Assignment> batch, io::ResultFile& file,
                                       io::JournalWriter& journal) {
-    const auto& method = grid.config().methods[tasks[static_cast<std::size_t>(batch.front().task)].method];
+    const auto method = tasks[static_cast<std::size_t>(batch.front().task)].method;
     std::vector<const WorkUnit*> units;
     for (const auto& a : batch) units.push_back(&grid.unit(tasks[static_cast<std::size_t>(a.task)].unit));
     std::vector<io::UnitRecord> records;
@@ -160,12 +161,12 @@ std::vector<Report> compute_and_write(const SweepGrid& grid, const std::vector<T
         return abandoned;
     } catch (const std::exception& e) {
         records.clear();
-        for (const auto* unit : units) records.push_back(failed_record(grid, *unit, e.what()));
+        for (const auto* unit : units) records.push_back(failed_record(grid, *unit, method, e.what()));
     }
     std::vector<Report> reports;
     for (std::size_t i = 0; i < batch.size(); ++i) {
         if (records[i].status == io::UnitStatus::failed) {
-            std::cerr << "dln: " << method << ' ' << grid.describe(*units[i], method)
+            std::cerr << "dln: " << model::name(method) << ' ' << grid.describe(*units[i], method)
                       << " failed: " << records[i].message << '\n';
         }
         // The worker that computed it says so, once; the master counts it in the summary.
@@ -182,16 +183,16 @@ std::vector<std::vector<Assignment>> form_batches(const SweepGrid& grid, const s
                                                   std::size_t batch_max) {
     const auto& tasks = grid.tasks();
     std::vector<std::vector<Assignment>> batches;
-    std::map<std::pair<std::size_t, std::size_t>, std::vector<Assignment>> groups;  // (i_dim, i_seed)
-    std::vector<std::pair<std::size_t, std::size_t>> group_order;
+    // Keyed by the unit with lr and alpha at their first values: one dim, model, data and replicate.
+    std::map<std::size_t, std::vector<Assignment>> groups;
+    std::vector<std::size_t> group_order;
     for (const auto& a : todo) {
         const auto& task = tasks[static_cast<std::size_t>(a.task)];
-        if (grid.config().methods[task.method] != "sgd" || batch_max <= 1) {
+        if (task.method != model::Method::sgd || batch_max <= 1) {
             batches.push_back({a});
             continue;
         }
-        const auto& index = grid.unit(task.unit).index;
-        const auto key = std::make_pair(index[1], index[3]);
+        const auto key = grid.batch_key(grid.unit(task.unit));
         if (!groups.count(key)) group_order.push_back(key);
         groups[key].push_back(a);
     }
@@ -274,21 +275,16 @@ void worker(MPI_Comm comm, const SweepGrid& grid, const std::vector<Task>& tasks
     }
 }
 
-// Where a unit's status sits in its method's status dataset (the PDE's drop dim and seed).
-std::size_t status_position(const SweepGrid& grid, const std::string& method, const WorkUnit& unit) {
-    return method == "pde" ? unit.index[0] * grid.config().alpha.size() + unit.index[2] : unit.id;
-}
-
 // The tasks still to compute: all of them, or on resume those pending, and those failed fewer
 // than kAttempts times (all failed ones with retry_failed). Read on rank 0, which hands them out.
 std::vector<Assignment> tasks_to_do(const SweepGrid& grid, const io::ResultFile* file, const SweepOptions& options) {
     const auto& tasks = grid.tasks();
     const auto& c = grid.config();
-    std::map<std::string, std::vector<std::int8_t>> status, failures;
+    std::map<model::Method, std::vector<std::int8_t>> status, failures;
     if (file) {
-        for (const auto& method : c.methods) {
-            status[method] = file->read_status(method);
-            failures[method] = file->read_failures(method);
+        for (const auto method : c.methods) {
+            status[method] = file->read_status(std::string(model::name(method)));
+            failures[method] = file->read_failures(std::string(model::name(method)));
         }
     }
     std::vector<Assignment> todo;
@@ -296,8 +292,8 @@ std::vector<Assignment> tasks_to_do(const SweepGrid& grid, const io::ResultFile*
         if (i % options.shards != options.shard - 1) continue;  // another shard's
         Assignment assignment{static_cast<std::int64_t>(i), 0};
         if (file) {
-            const auto& method = c.methods[tasks[i].method];
-            const std::size_t where = status_position(grid, method, grid.unit(tasks[i].unit));
+            const auto method = tasks[i].method;
+            const std::size_t where = grid.position(method, grid.unit(tasks[i].unit));
             const auto s = static_cast<io::UnitStatus>(status.at(method).at(where));
             assignment.failures = failures.at(method).at(where);
             if (s == io::UnitStatus::done || s == io::UnitStatus::diverged) continue;
@@ -313,14 +309,11 @@ std::vector<Assignment> tasks_to_do(const SweepGrid& grid, const io::ResultFile*
 std::size_t replay_journal(const SweepGrid& grid, const io::SweepJournal& journal, io::ResultFile& file,
                            std::ostream* log) {
     const auto contents = journal.read();
-    std::map<std::tuple<std::string, std::size_t, std::size_t, std::size_t, std::size_t>, const io::JournalEntry*> last;
-    for (const auto& e : contents.entries) {
-        const auto& i = e.record.index;
-        last[{e.method, i[0], i[1], i[2], i[3]}] = &e;
-    }
-    const auto& methods = grid.config().methods;
+    std::map<std::pair<std::string, std::size_t>, const io::JournalEntry*> last;
+    for (const auto& e : contents.entries) last[{e.method, e.record.position}] = &e;
     for (const auto& [key, entry] : last) {
-        if (std::find(methods.begin(), methods.end(), entry->method) == methods.end()) {
+        const auto method = model::parse_method(entry->method);
+        if (!method || !grid.config().has_method(*method) || entry->record.position >= grid.method_units(*method)) {
             throw std::runtime_error("the journal '" + journal.directory() + "' holds units of method '" +
                                      entry->method + "', which this sweep does not compute");
         }
@@ -396,9 +389,9 @@ void print_schedule(const config::Config& config, const SweepOptions& options, s
     out << line;
     for (std::size_t k = 0; k < todo.size(); ++k) {
         const auto& task = grid.tasks()[static_cast<std::size_t>(todo[k].task)];
-        const auto& method = config.methods[task.method];
+        const std::string method(model::name(task.method));
         std::snprintf(line, sizeof line, "%6zu %-6s %-44s %12.3g\n", k + 1, method.c_str(),
-                      grid.describe(grid.unit(task.unit), method).c_str(), task.cost);
+                      grid.describe(grid.unit(task.unit), task.method).c_str(), task.cost);
         out << line;
         total += task.cost;
         largest = std::max(largest, task.cost);
@@ -451,7 +444,7 @@ OutputPlan plan_output(const config::Config& config, const SweepOptions& options
     // PETSC_OPTIONS changes the PDE's results: a sweep with a pde continues only under options that
     // agree with the stored ones in every option that is not diagnostic (petsc_options.hpp).
     auto refuse_other_petsc = [&](const std::string& stored, const std::string& where) {
-        if (!config.has_method("pde")) return;
+        if (!config.has_method(model::Method::pde)) return;
         if (result_petsc_options(stored) == result_petsc_options(options.petsc_options)) return;
         throw config::ConfigError("--resume", "'" + where + "' was computed with PETSC_OPTIONS " +
                                                   show_petsc_options(stored) + ", this run has PETSC_OPTIONS " +

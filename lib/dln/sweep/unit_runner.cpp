@@ -14,22 +14,44 @@
 
 namespace dln::sweep {
 
+namespace {
+
+// The description of each observable in the file (attribute long_name), in observable order.
+constexpr const char* observable_long_names[] = {
+    "risk R = mean lambda (w - beta*)^2 / 2 + sigma^2 / 2",
+    "excess risk R - sigma^2 / 2",
+    "mean squared distance to the target, mean (w - beta*)^2",
+    "mean |w|",
+    "d times the trace of the population-risk Hessian in (p, q)",
+    "d times the squared gradient norm in (p, q)",
+    "balance, mean p q",
+    "fraction of null target coordinates with |w| > tau (run.threshold)",
+};
+static_assert(std::size(observable_long_names) == model::observable_count);
+
+io::Dimension file_dimension(const config::SweepAxis& axis) {
+    if (axis.categorical) return io::Dimension::names(axis.name, axis.labels, axis.long_name, axis.key);
+    return io::Dimension::numeric(axis.name, axis.values, axis.long_name, axis.key, axis.integer);
+}
+
+}  // namespace
+
 io::ResultLayout result_layout(const SweepGrid& grid) {
     const auto& c = grid.config();
     io::ResultLayout layout;
-    layout.lr = c.lr;
-    layout.dim = c.dim;
-    layout.alpha = c.alpha;
-    layout.seeds = c.seeds;
     layout.time = sim::snapshot_times(grid.run_spec());
-    layout.methods = c.methods;
-    for (const auto name : model::observable_names) layout.observables.emplace_back(name);
+    for (auto method : c.methods) {
+        io::GroupLayout group;
+        group.name = std::string(model::name(method));
+        for (std::size_t k : grid.method_axes(method)) group.dims.push_back(file_dimension(c.axes[k]));
+        for (std::size_t k = 0; k < model::observable_count; ++k) {
+            group.curves.push_back({std::string(model::observable_names[k]), observable_long_names[k]});
+        }
+        group.scalars = unit_scalar_fields(method);
+        layout.groups.push_back(std::move(group));
+    }
     layout.config = c.ini;
     layout.version = version;
-    for (const auto& method : layout.methods) {
-        auto fields = unit_scalar_fields(method);
-        if (!fields.empty()) layout.scalars[method] = std::move(fields);
-    }
     return layout;
 }
 
@@ -66,7 +88,8 @@ const std::vector<PdeField>& pde_fields() {
         {{"predicted_rate", ScalarType::float64,
           "late-time rate rho of the excess risk predicted by the linearisation (THEORY.md 5); NaN if none", ""},
          [](const A& a) { return a.predicted_rate; }},
-        {{pde_met_tolerance_field, ScalarType::int8, "1 if the error estimate met pde.rtol, else 0", ""},
+        {{pde_met_tolerance_field, ScalarType::int8, "whether the error estimate met pde.rtol", "", {0, 1},
+          "not_met met"},
          [](const A& a) { return a.met_tolerance ? 1.0 : 0.0; }},
     };
     return fields;
@@ -82,9 +105,9 @@ std::string short_number(double x, const char* format) {
 
 }  // namespace
 
-std::vector<io::ScalarField> unit_scalar_fields(const std::string& method) {
+std::vector<io::ScalarField> unit_scalar_fields(model::Method method) {
     std::vector<io::ScalarField> fields;
-    if (method != "pde") return fields;
+    if (method != model::Method::pde) return fields;
     for (const auto& f : pde_fields()) fields.push_back(f.field);
     return fields;
 }
@@ -118,37 +141,37 @@ pde::AccuracySpec pde_accuracy(const config::Config& c) {
     return spec;
 }
 
-ComputedTrajectory compute_trajectory(const SweepGrid& grid, const WorkUnit& unit, const std::string& method,
+ComputedTrajectory compute_trajectory(const SweepGrid& grid, const WorkUnit& unit, model::Method method,
                                       const std::atomic<bool>* cancel) {
     const auto point = grid.point(unit);
     const auto& c = grid.config();
     auto run = grid.run_spec();
     run.cancel = cancel;
-    if (method == "sgd") return {sim::simulate_sgd(point, run, c.seed, grid.replicate(unit)), std::nullopt};
-    if (method == "sde") {
+    if (method == model::Method::sgd) return {sim::simulate_sgd(point, run, c.seed, grid.replicate(unit)), std::nullopt};
+    if (method == model::Method::sde) {
         const double dt = c.sde_dt > 0.0 ? c.sde_dt : 1.0 / static_cast<double>(point.dim);
         return {sim::simulate_sde(point, run, c.seed, grid.replicate(unit), dt), std::nullopt};
     }
-    if (method == "pde") {
+    if (method == model::Method::pde) {
         auto solved = pde::solve_pde_to_tolerance(point, run, pde_accuracy(c));
         ComputedTrajectory out;
         out.accuracy = std::move(solved.accuracy);
         out.trajectory = std::move(static_cast<sim::Trajectory&>(solved));  // the accuracy is kept above
         return out;
     }
-    throw std::invalid_argument("method '" + method + "' is not implemented");
+    throw std::invalid_argument("method '" + std::string(model::name(method)) + "' is not implemented");
 }
 
 namespace {
 
 // DLN_FAIL_UNIT=<method>:<unit id> makes that unit throw, so tests can check that a failing unit
 // is isolated, recorded and retried (the same unit whatever the ranks, unlike a failpoint count).
-void inject_failure(const WorkUnit& unit, const std::string& method) {
+void inject_failure(const WorkUnit& unit, model::Method method) {
     static const std::string target = [] {
         const char* spec = std::getenv("DLN_FAIL_UNIT");
         return std::string(spec ? spec : "");
     }();
-    if (!target.empty() && target == method + ":" + std::to_string(unit.id)) {
+    if (!target.empty() && target == std::string(model::name(method)) + ":" + std::to_string(unit.id)) {
         throw std::runtime_error("injected failure (DLN_FAIL_UNIT=" + target + ")");
     }
 }
@@ -164,8 +187,8 @@ namespace {
 
 // The record of a computed trajectory; a run that did not diverge yet has a non-finite observable
 // that must be finite is an error (thrown), not a result.
-io::UnitRecord make_record(const SweepGrid& grid, const WorkUnit& unit, const sim::Trajectory& trajectory,
-                           double seconds) {
+io::UnitRecord make_record(const SweepGrid& grid, const WorkUnit& unit, model::Method method,
+                           const sim::Trajectory& trajectory, double seconds) {
     if (!trajectory.diverged) {
         const auto times = sim::snapshot_times(grid.run_spec());
         for (std::size_t j = 0; j < trajectory.snapshots.size(); ++j) {
@@ -178,7 +201,7 @@ io::UnitRecord make_record(const SweepGrid& grid, const WorkUnit& unit, const si
         }
     }
     io::UnitRecord record;
-    record.index = unit.index;
+    record.position = grid.position(method, unit);
     record.status = trajectory.diverged ? io::UnitStatus::diverged : io::UnitStatus::done;
     record.diverged_at = trajectory.diverged_at;
     const std::size_t n_time = trajectory.snapshots.size();
@@ -198,9 +221,10 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
-io::UnitRecord failed_record(const SweepGrid& grid, const WorkUnit& unit, const std::string& message) {
+io::UnitRecord failed_record(const SweepGrid& grid, const WorkUnit& unit, model::Method method,
+                             const std::string& message) {
     io::UnitRecord record;
-    record.index = unit.index;
+    record.position = grid.position(method, unit);
     record.status = io::UnitStatus::failed;
     record.values.assign(model::observable_count * grid.config().snapshots, std::nan(""));
     record.diverged_at = std::nan("");
@@ -208,12 +232,12 @@ io::UnitRecord failed_record(const SweepGrid& grid, const WorkUnit& unit, const 
     return record;
 }
 
-io::UnitRecord compute_unit(const SweepGrid& grid, const WorkUnit& unit, const std::string& method,
+io::UnitRecord compute_unit(const SweepGrid& grid, const WorkUnit& unit, model::Method method,
                             const std::atomic<bool>* cancel) {
     const auto start = std::chrono::steady_clock::now();
     inject_failure(unit, method);
     const auto computed = compute_trajectory(grid, unit, method, cancel);
-    auto record = make_record(grid, unit, computed.trajectory, seconds_since(start));
+    auto record = make_record(grid, unit, method, computed.trajectory, seconds_since(start));
     if (computed.accuracy) {
         const auto& a = *computed.accuracy;
         record.scalars = pde_scalar_values(a);
@@ -235,9 +259,9 @@ std::vector<io::UnitRecord> compute_sgd_batch(const SweepGrid& grid, std::span<c
     std::vector<sim::PointSpec> points;
     for (std::size_t i = 0; i < units.size(); ++i) {
         try {
-            inject_failure(*units[i], "sgd");
+            inject_failure(*units[i], model::Method::sgd);
         } catch (const std::exception& e) {
-            records[i] = failed_record(grid, *units[i], e.what());
+            records[i] = failed_record(grid, *units[i], model::Method::sgd, e.what());
             continue;
         }
         members.push_back(i);
@@ -253,9 +277,9 @@ std::vector<io::UnitRecord> compute_sgd_batch(const SweepGrid& grid, std::span<c
     for (std::size_t m = 0; m < members.size(); ++m) {
         const auto& unit = *units[members[m]];
         try {
-            records[members[m]] = make_record(grid, unit, trajectories[m], share);
+            records[members[m]] = make_record(grid, unit, model::Method::sgd, trajectories[m], share);
         } catch (const std::exception& e) {
-            records[members[m]] = failed_record(grid, unit, e.what());
+            records[members[m]] = failed_record(grid, unit, model::Method::sgd, e.what());
         }
     }
     return records;

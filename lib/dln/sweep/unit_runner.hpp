@@ -19,12 +19,12 @@ io::ResultLayout result_layout(const SweepGrid& grid);
 
 // The per-unit scalar fields of a method, in file order: the PDE's accuracy (PdeAccuracy but its
 // warning), none for sgd and sde.
-std::vector<io::ScalarField> unit_scalar_fields(const std::string& method);
+std::vector<io::ScalarField> unit_scalar_fields(model::Method method);
 
 // The PDE field that says whether a point met pde.rtol (int8 0/1): what dln status counts.
 inline constexpr const char* pde_met_tolerance_field = "met_tolerance";
 
-// The values of unit_scalar_fields("pde") for a solve, in that order.
+// The values of unit_scalar_fields(pde) for a solve, in that order.
 std::vector<double> pde_scalar_values(const pde::PdeAccuracy& accuracy);
 
 // "cells 240, classes 2, estimated error 4.1e-04 (grid 4.0e-04, quadrature 0, time 1.2e-05),
@@ -42,14 +42,14 @@ struct ComputedTrajectory {
 
 // The unit's trajectory with the given method (for `dln run`, which prints it as it is).
 // A raised cancel flag abandons the run by throwing sim::Cancelled.
-ComputedTrajectory compute_trajectory(const SweepGrid& grid, const WorkUnit& unit, const std::string& method,
+ComputedTrajectory compute_trajectory(const SweepGrid& grid, const WorkUnit& unit, model::Method method,
                                       const std::atomic<bool>* cancel = nullptr);
 
 // Runs the unit's trajectory with the given method. A diverged run is a result (status
 // diverged, NaN after the divergence); an exception escapes to the caller. A PDE record carries
 // the accuracy as its scalar values, and a warning naming the point when a finished (not
 // diverged) solve did not meet pde.rtol.
-io::UnitRecord compute_unit(const SweepGrid& grid, const WorkUnit& unit, const std::string& method,
+io::UnitRecord compute_unit(const SweepGrid& grid, const WorkUnit& unit, model::Method method,
                             const std::atomic<bool>* cancel = nullptr);
 
 // Several sgd units of one dimension and replicate (any lr and alpha) in lockstep: they share
@@ -61,6 +61,7 @@ std::vector<io::UnitRecord> compute_sgd_batch(const SweepGrid& grid, std::span<c
                                               const std::atomic<bool>* cancel = nullptr);
 
 // The record of a unit that failed with this message (NaN values, status failed).
-io::UnitRecord failed_record(const SweepGrid& grid, const WorkUnit& unit, const std::string& message);
+io::UnitRecord failed_record(const SweepGrid& grid, const WorkUnit& unit, model::Method method,
+                             const std::string& message);
 
 }  // namespace dln::sweep

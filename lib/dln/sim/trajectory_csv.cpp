@@ -1,9 +1,9 @@
-#include "dln/io/csv_table.hpp"
+#include "dln/sim/trajectory_csv.hpp"
 
 #include <cmath>
 #include <cstdio>
 
-namespace dln::io {
+namespace dln::sim {
 
 void write_csv_header(std::ostream& out) {
     out << "method,seed,t";
@@ -30,4 +30,4 @@ void write_csv_rows(std::ostream& out, const std::string& method, std::size_t re
     }
 }
 
-}  // namespace dln::io
+}  // namespace dln::sim

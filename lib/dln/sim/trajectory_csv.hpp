@@ -8,7 +8,7 @@
 
 #include "dln/model/observables.hpp"
 
-namespace dln::io {
+namespace dln::sim {
 
 void write_csv_header(std::ostream& out);
 
@@ -16,4 +16,4 @@ void write_csv_header(std::ostream& out);
 void write_csv_rows(std::ostream& out, const std::string& method, std::size_t replicate,
                     const std::vector<double>& times, const std::vector<model::Observables>& snapshots);
 
-}  // namespace dln::io
+}  // namespace dln::sim
