@@ -11,6 +11,7 @@
 
 #include "dln/io/netcdf_file.hpp"
 #include "dln/io/result_file.hpp"
+#include "dln/model/method.hpp"
 #include "dln/version.hpp"
 
 namespace dln::analysis {
@@ -18,32 +19,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The methods a sweep file may hold, in the order of the tables.
-constexpr const char* kMethods[] = {"sgd", "sde", "pde"};
 // The configuration key of the replicate axis (its coordinate's dln_key): summarised, not kept.
 constexpr const char* kReplicateKey = "run.seeds";
-// The schema of the files dln <= 0.4.0 wrote, which this version refuses by name.
-constexpr const char* kOldSweepSchema = "dln-sweep/1";
 
 // ---- reading ------------------------------------------------------------------------------------
-
-// HDF5's signature, at offset 0 or after a user block of 512, 1024, 2048, ... bytes: "is this
-// HDF5" without an HDF5 call (io's reader would say so too, less plainly).
-bool has_hdf5_signature(const std::string& path) {
-    static constexpr char signature[8] = {'\x89', 'H', 'D', 'F', '\r', '\n', '\x1a', '\n'};
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return false;
-    std::error_code ec;
-    const auto size = fs::file_size(path, ec);
-    if (ec) return false;
-    for (std::uintmax_t offset = 0; offset + 8 <= size; offset = offset == 0 ? 512 : offset * 2) {
-        char head[8] = {};
-        in.seekg(static_cast<std::streamoff>(offset));
-        if (!in.read(head, 8)) return false;
-        if (std::equal(head, head + 8, signature)) return true;
-    }
-    return false;
-}
 
 Axis to_axis(const io::Dimension& d, const std::string& where) {
     Axis a;
@@ -273,28 +252,22 @@ std::string csv_text(const std::string& s) {
 }  // namespace
 
 SweepData read_sweep(const std::string& path) {
-    if (!fs::is_regular_file(path)) throw std::invalid_argument("'" + path + "' is not a file");
-    if (!has_hdf5_signature(path)) throw std::invalid_argument("'" + path + "' is not a readable HDF5 file");
-    const io::NcReader f(path);
+    const io::NcReader f(path);  // refuses what is not a file or not HDF5
 
     SweepData data;
     data.source = path;
     data.schema = f.attribute("schema");
     data.version = f.attribute("version");
     data.config = f.attribute("config");
-    if (data.schema == kOldSweepSchema) {
-        throw std::invalid_argument("'" + path + "' is a " + kOldSweepSchema + " file (written by dln " +
-                                    (data.version.empty() ? std::string("<= 0.4.0") : data.version) + "); this dln " +
-                                    version + " reads " + io::ResultFile::schema +
-                                    " only: recompute it (dln sweep), or read it with dln 0.4.0");
-    }
     if (data.schema != io::ResultFile::schema) {
-        throw std::invalid_argument("'" + path + "' is not a dln sweep file (schema '" + data.schema + "')");
+        // io's line for a dln-sweep/1 file (and any other schema), as every command says it.
+        throw std::invalid_argument(io::other_schema_message(path, data.schema, data.version, io::ResultFile::schema));
     }
     bool have_time = false;
-    for (const char* name : kMethods) {
-        if (!f.has_group(name)) continue;
-        data.methods.push_back(read_method(f, name, data.time, have_time));
+    for (const auto name : model::method_names) {
+        const std::string group(name);
+        if (!f.has_group(group)) continue;
+        data.methods.push_back(read_method(f, group, data.time, have_time));
     }
     if (data.methods.empty()) throw std::invalid_argument("'" + path + "' holds no method group (sgd, sde, pde)");
     return data;

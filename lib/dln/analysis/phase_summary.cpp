@@ -1,5 +1,7 @@
 #include "dln/analysis/phase_summary.hpp"
 
+#include "dln/model/method.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -227,7 +229,7 @@ std::size_t grid_point(const std::vector<Axis>& axes, const std::vector<std::siz
     return p;
 }
 
-bool is_reference(std::string_view method) { return method == kReferenceMethod; }
+bool is_reference(std::string_view method) { return model::parse_method(method) == model::reference_method; }
 
 std::size_t MethodPhase::reference_point(std::size_t p, const std::vector<Axis>& reference) const {
     const auto here = grid_index(axes, p);
@@ -275,6 +277,8 @@ std::vector<Axis> PhaseTable::all_axes() const {
 
 namespace {
 
+std::string reference_name() { return std::string(model::name(model::reference_method)); }
+
 std::string axis_names(const std::vector<Axis>& axes) {
     std::string s = "(";
     for (std::size_t k = 0; k < axes.size(); ++k) s += (k ? ", " : "") + axes[k].name;
@@ -292,7 +296,7 @@ void match_reference(MethodPhase& phase, const std::vector<Axis>& reference) {
         while (k < phase.axes.size() && phase.axes[k].name != r.name) ++k;
         if (k == phase.axes.size() || !phase.axes[k].same_as(r)) {
             throw std::invalid_argument("aggregate: the axes of /" + phase.name + " " + axis_names(phase.axes) +
-                                        " do not include the " + std::string(kReferenceMethod) + "'s axis " + r.name +
+                                        " do not include the " + reference_name() + "'s axis " + r.name +
                                         " with the same values");
         }
         phase.reference_axes.push_back(k);
@@ -303,7 +307,7 @@ void match_reference(MethodPhase& phase, const std::vector<Axis>& reference) {
         if (used[k]) continue;
         if (phase.limit_axis != MethodPhase::npos || phase.axes[k].categorical) {
             throw std::invalid_argument("aggregate: /" + phase.name + " " + axis_names(phase.axes) + " and /" +
-                                        std::string(kReferenceMethod) + " " + axis_names(reference) +
+                                        reference_name() + " " + axis_names(reference) +
                                         " differ by more than one numeric axis");
         }
         phase.limit_axis = k;

@@ -156,10 +156,10 @@ struct SweepData {
     std::vector<Method> methods;  // in the order sgd, sde, pde, those present
 };
 
-// The method the gaps are measured against (the PDE, the d -> infinity limit of the replicate
-// mean): the one place that names it. Its axes (from its file group) are the grid of
-// gap_exponent, gap_prefactor, predicted_rate and pde_error_estimate.
-inline constexpr std::string_view kReferenceMethod = "pde";
+// Whether a method (by its group name) is the one the gaps are measured against, model's
+// reference_method (the PDE, the d -> infinity limit of the replicate mean): the one place
+// analysis asks. Its axes (from its file group) are the grid of gap_exponent, gap_prefactor,
+// predicted_rate and pde_error_estimate.
 bool is_reference(std::string_view method);
 
 struct MethodPhase {
