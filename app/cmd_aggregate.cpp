@@ -15,8 +15,9 @@ namespace {
 constexpr const char* kUsage =
     "usage: dln aggregate OUT.h5 [--out DIR] [--epsilon E]\n"
     "\n"
-    "Summarises a sweep file (complete or partial: pending and failed units are missing values) per\n"
-    "grid point and method into DIR/phase.h5 and DIR/phase.csv: final risk (replicate mean and\n"
+    "Summarises a sweep file (dln-sweep/2, complete or partial: pending and failed units are missing\n"
+    "values) per grid point of every axis (lr, dim, alpha and any extra axes) and method into\n"
+    "DIR/phase.h5 and DIR/phase.csv: final risk (replicate mean and\n"
     "spread), time to reach excess risk <= E, the fitted exponential rate of the tail, the fraction\n"
     "of replicates diverged, final curvature, balance and false support, the regime (converged,\n"
     "converging, stalled, collapsed, diverged), and the sup-over-time relative gap to the PDE with\n"
@@ -69,19 +70,22 @@ int aggregate_command(const Args& args) {
         } catch (const std::invalid_argument& e) {
             throw config::ConfigError("--out", e.what());
         }
+        analysis::PhaseTable table;
         try {
             sweep = analysis::read_sweep(path);
+            table = analysis::aggregate(sweep, rule);  // refuses groups whose axes do not fit together
         } catch (const std::invalid_argument& e) {
             throw config::ConfigError(e.what());
         }
-        const auto table = analysis::aggregate(sweep, rule);
         analysis::write_phase_directory(dir, table);
 
         std::cout << "dln aggregate: " << path << " -> " << dir << "/phase.h5, " << dir << "/phase.csv\n";
         for (const auto& m : table.methods) {
             std::size_t counts[analysis::regime_names.size()] = {};
             for (const auto& p : m.points) ++counts[static_cast<std::size_t>(p.regime)];
-            std::cout << "  " << m.name << ": " << m.points.size() << " points:";
+            std::cout << "  " << m.name << ": " << m.points.size() << " points over (";
+            for (std::size_t k = 0; k < m.axes.size(); ++k) std::cout << (k ? ", " : "") << m.axes[k].name;
+            std::cout << "):";
             for (std::size_t k = 0; k < analysis::regime_names.size(); ++k) {
                 if (counts[k] > 0) std::cout << ' ' << counts[k] << ' ' << analysis::regime_names[k];
             }

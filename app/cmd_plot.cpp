@@ -1,4 +1,5 @@
-// dln plot DIR [--pdf] [--point LR,DIM,ALPHA ...]: the figures of a phase file (DIR/phase.h5,
+// dln plot DIR [--pdf] [--x AXIS] [--y AXIS] [--at KEY=VALUE ...] [--point POINT ...]: the figures
+// of a phase file (DIR/phase.h5,
 // written by dln aggregate), drawn by plot_phase.py with matplotlib.
 //
 // The script sits next to the dln executable (CMake copies it there); a build moved without it
@@ -27,13 +28,15 @@ namespace dln::app {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: dln plot DIR [--pdf] [--point LR,DIM,ALPHA ...]\n"
+    "usage: dln plot DIR [--pdf] [--x AXIS] [--y AXIS] [--at KEY=VALUE ...] [--point POINT ...]\n"
     "\n"
-    "Draws the figures of DIR/phase.h5 (written by dln aggregate) into DIR as PNG (and PDF with\n"
-    "--pdf): regime_map (the phase diagram over (lr, alpha), one panel per d and the d -> infinity\n"
-    "limit), one heatmap_<quantity> per summary quantity with the divergence boundary, risk_curves\n"
-    "(SGD replicate mean and range, SDE, PDE) and gap_vs_dim (the SGD-PDE gap against d, with its\n"
-    "fitted slope). Needs Python 3 with matplotlib and h5py (Debian: python3-matplotlib python3-h5py).";
+    "Draws the figures of DIR/phase.h5 (dln-phase/2, written by dln aggregate) into DIR as PNG (and\n"
+    "PDF with --pdf): regime_map (the phase diagram over (lr, alpha), or over --x and --y, one panel\n"
+    "per value of every other axis and the d -> infinity limit), one heatmap_<quantity> per summary\n"
+    "quantity with the divergence boundary, risk_curves (SGD replicate mean and range, SDE, PDE) and\n"
+    "gap_vs_dim (the SGD-PDE gap against d, with its fitted slope). An axis is named by its dimension\n"
+    "name (lr, dim, alpha, noise, spectrum, ...) or its key (sweep.lr, data.noise, ...). Needs Python 3\n"
+    "with matplotlib and h5py (Debian: python3-matplotlib python3-h5py).";
 
 // Runs argv[0] with argv (searching PATH if it has no '/'); returns its exit status, -1 if it
 // could not be started or did not exit normally. quiet sends its output to /dev/null.
@@ -89,12 +92,21 @@ int plot_command(const Args& args) {
         po::options_description desc("Plot", 110, 60);
         std::string dir;
         bool pdf = false;
-        std::vector<std::string> points;
+        std::vector<std::string> points, at;
+        std::string x_axis, y_axis;
         desc.add_options()
             ("dir", po::value<std::string>(&dir)->value_name("DIR"), "the directory dln aggregate wrote")
             ("pdf", po::bool_switch(&pdf), "also write every figure as PDF")
-            ("point", po::value<std::vector<std::string>>(&points)->value_name("LR,DIM,ALPHA"),
-             "a grid point for risk_curves (nearest grid values; repeatable) [default: every lr at the "
+            ("x", po::value<std::string>(&x_axis)->value_name("AXIS"),
+             "the horizontal axis of the maps: any axis of the phase file, by name or key [default: lr]")
+            ("y", po::value<std::string>(&y_axis)->value_name("AXIS"), "the vertical axis of the maps [default: alpha]")
+            ("at", po::value<std::vector<std::string>>(&at)->value_name("KEY=VALUE"),
+             "fix an axis at one of its values (numbers compared as numbers, names by name; repeatable): the maps "
+             "draw one panel per value of each axis neither --x, --y nor fixed (at most 12), and risk_curves and "
+             "gap_vs_dim show the extra axes at these values [default: their first values]")
+            ("point", po::value<std::vector<std::string>>(&points)->value_name("POINT"),
+             "a grid point for risk_curves: LR,DIM,ALPHA[,EXTRA...] in axis order, or KEY=VALUE,... (nearest grid "
+             "values; extra axes not given from --at or their first value; repeatable) [default: every lr at the "
              "largest d and the middle alpha]");
         po::positional_options_description positional;
         positional.add("dir", 1);
@@ -118,10 +130,10 @@ int plot_command(const Args& args) {
         }
         std::vector<std::string> command{*python, *script, dir};
         if (pdf) command.emplace_back("--pdf");
-        for (const auto& p : points) {
-            command.emplace_back("--point");
-            command.push_back(p);
-        }
+        if (!x_axis.empty()) command.insert(command.end(), {"--x", x_axis});
+        if (!y_axis.empty()) command.insert(command.end(), {"--y", y_axis});
+        for (const auto& a : at) command.insert(command.end(), {"--at", a});
+        for (const auto& p : points) command.insert(command.end(), {"--point", p});
         setenv("MPLBACKEND", "Agg", 1);  // files only, never a window
         const int status = run(command, false);
         if (status < 0) {

@@ -1,10 +1,33 @@
 # dln aggregate and dln plot as a user runs them: the quick sweep aggregated and drawn (the PNGs
-# inspected: size, and panels that are not one colour), a sweep stopped halfway, a file with
-# failed units and datasets this version does not know, and bad input refused with nothing written.
+# inspected: size, and panels that are not one colour), a sweep with two extra axes (one numeric,
+# one categorical) mapped over other axes, a sweep stopped halfway, a file with failed units and
+# datasets this version does not know, and bad input refused with nothing written.
 source "$(dirname "$0")/common.sh"
 PYTHON=/usr/bin/python3  # Debian's, which has python3-matplotlib and python3-h5py
 
 count_rows() { tail -n +2 "$1" | wc -l; }
+# png_sizes DIR NAME=HEIGHT ...: every DIR/NAME.png exists and is HEIGHT x 1050 pixels (plot_phase.py:
+# 1050 wide; maps 210 + 330 rows high, risk_curves 165 + 315 rows, gap_vs_dim 135 + 360 rows).
+png_sizes() {
+    "$PYTHON" - "$@" <<'PY'
+import os, sys
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.image as image
+d, bad = sys.argv[1], []
+for spec in sys.argv[2:]:
+    name, height = spec.split("=")
+    path = os.path.join(d, name + ".png")
+    if not os.path.isfile(path):
+        bad.append(f"{name}.png missing")
+        continue
+    shape = image.imread(path).shape[:2]
+    if shape != (int(height), 1050):
+        bad.append(f"{name}: {shape[1]}x{shape[0]}, expected 1050x{height}")
+print("; ".join(bad) if bad else f"{len(sys.argv) - 2} PNGs of the expected size")
+sys.exit(1 if bad else 0)
+PY
+}
 # The field of the CSV row of (method, lr, dim, alpha): field 6 is the regime, 5 the replicates.
 csv_field() { awk -F, -v m="$2" -v l="$3" -v d="$4" -v a="$5" -v f="$6" '$1==m && $2==l && $3==d && $4==a {print $f}' "$1"; }
 
@@ -31,8 +54,8 @@ done
 
 "$DLN" plot "$WORK/quick" --pdf > "$WORK/plot.log" 2>&1 && pass "plot: $(cat "$WORK/plot.log")" \
     || fail "plot: $(cat "$WORK/plot.log")"
-# Every figure, at its designed size (7 in x 150 dpi wide; heights from plot_phase.py's layout for
-# this grid: one row of map panels plus a legend band, two rows of risk curves), with panels that
+# Every figure, at its designed size (1050 px wide; heights from plot_phase.py's layout for this
+# grid: one row of map panels, 210 + 330 px, and two rows of risk curves, 165 + 2 x 315), with panels that
 # show several colours: the regime map the colours of converged, collapsed and diverged, each
 # heatmap at least 3 colours of its colour map outside the colour bar.
 "$PYTHON" - "$WORK/quick" > "$WORK/inspect.log" 2>&1 <<'PY' && pass "PNGs: $(tr '\n' ' ' < "$WORK/inspect.log")" || fail "PNGs: $(cat "$WORK/inspect.log")"
@@ -46,8 +69,8 @@ from matplotlib import colormaps
 d = sys.argv[1]
 heatmaps = ["risk_final_mean", "risk_final_std", "time_to_epsilon", "tail_rate", "diverged_fraction",
             "curvature_final", "balance_final", "false_support_final", "gap_pde"]
-expected = {"regime_map": (510, 1050), "risk_curves": (795, 1050), "gap_vs_dim": (495, 1050)}
-expected.update({f"heatmap_{h}": (480, 1050) for h in heatmaps})
+expected = {"regime_map": (540, 1050), "risk_curves": (795, 1050), "gap_vs_dim": (495, 1050)}
+expected.update({f"heatmap_{h}": (540, 1050) for h in heatmaps})
 viridis = np.round(colormaps["viridis"](np.linspace(0, 1, 256))[:, :3] * 255).astype(int)
 bad = []
 
@@ -84,6 +107,52 @@ for name, shape in expected.items():
 print("\n".join(bad) if bad else f"{len(expected)} figures of the expected size, PNG and PDF, not one colour")
 sys.exit(1 if bad else 0)
 PY
+
+# ---- two extra axes: a categorical one (data.spectrum) and a numeric one (data.noise), in that order
+cat > "$WORK/extras.ini" <<'INI'
+[data]
+noise = 0, 0.2
+spectrum = isotropic, powerlaw
+sparsity = 0.1
+[run]
+time = 3
+snapshots = 7
+seeds = 2
+methods = sgd, pde
+[sweep]
+lr = 0.5, 1, 2
+dim = 200, 400
+alpha = 0.1, 0.3
+INI
+"$MPIEXEC" -n 3 "$DLN" sweep -q --config "$WORK/extras.ini" --output "$WORK/extras.h5" > "$WORK/sweep-extras.log" 2>&1 \
+    && pass "sweep with two extra axes: $(tail -1 "$WORK/sweep-extras.log")" || fail "extras sweep: $(cat "$WORK/sweep-extras.log")"
+"$DLN" aggregate "$WORK/extras.h5" --out "$WORK/extras" > "$WORK/agg-extras.log" \
+    && pass "extras aggregated: $(tr '\n' ' ' < "$WORK/agg-extras.log")" || fail "aggregate extras: $(cat "$WORK/agg-extras.log")"
+ecsv="$WORK/extras/phase.csv"
+# 3 lr x 2 d x 2 alpha x 2 spectra x 2 noise SGD points and 3 x 2 x 2 x 2 PDE points.
+[ "$(count_rows "$ecsv")" -eq 72 ] && pass "extras phase.csv: 72 rows" || fail "extras rows: $(count_rows "$ecsv")"
+head -1 "$ecsv" | grep -q '^method,lr,dim,alpha,spectrum,noise,replicates,regime,' \
+    && pass "extra-axis columns after alpha, in axis order" || fail "extras header: $(head -1 "$ecsv")"
+grep -q '^pde,2,inf,0.3,powerlaw,0.2,1,' "$ecsv" && grep -q '^sgd,0.5,400,0.1,isotropic,0,2,' "$ecsv" \
+    && pass "categorical values by name, the PDE at dim inf" || fail "extras rows: $(grep -m2 '^pde' "$ecsv")"
+# netCDF-C reads phase.h5 as it is: each group with its own coordinate variables.
+if command -v ncdump > /dev/null; then
+    ncdump -h "$WORK/extras/phase.h5" > "$WORK/ncdump.txt" 2>&1 && grep -q 'string spectrum(spectrum)' "$WORK/ncdump.txt" \
+        && grep -q 'regime(lr, dim, alpha, spectrum, noise)' "$WORK/ncdump.txt" \
+        && pass "ncdump reads phase.h5" || fail "ncdump phase.h5: $(head -c 600 "$WORK/ncdump.txt")"
+fi
+# Maps over (lr, noise): the free axes alpha and spectrum in rows, d and the PDE along them: 4 rows.
+"$DLN" plot "$WORK/extras" --x lr --y data.noise > "$WORK/plot-extras.log" 2>&1 \
+    && out=$(png_sizes "$WORK/extras" regime_map=1530 heatmap_risk_final_mean=1530 heatmap_gap_pde=1530 risk_curves=480 gap_vs_dim=495) \
+    && pass "plot --x lr --y data.noise: $out" || fail "plot --x lr --y data.noise: $(cat "$WORK/plot-extras.log") $out"
+# Fixed with --at (a name and a number): one row; the short name works like the key.
+"$DLN" plot "$WORK/extras" --x lr --y noise --at spectrum=powerlaw --at sweep.alpha=0.3 > "$WORK/plot-at.log" 2>&1 \
+    && out=$(png_sizes "$WORK/extras" regime_map=540 heatmap_tail_rate=540 risk_curves=480) \
+    && pass "plot --at spectrum=powerlaw --at sweep.alpha=0.3: $out" || fail "plot --at: $(cat "$WORK/plot-at.log") $out"
+# dim as a map axis: the PDE (no d) is left out; the 3 free lr in rows of one panel each.
+"$DLN" plot "$WORK/extras" --x dim --y spectrum --at noise=0.2 --at alpha=0.1 --point 2,400,0.3,powerlaw,0.2 \
+    > "$WORK/plot-dim.log" 2>&1 && out=$(png_sizes "$WORK/extras" regime_map=1200 risk_curves=480) \
+    && pass "plot --x dim --y spectrum: $out" || fail "plot --x dim: $(cat "$WORK/plot-dim.log") $out"
 
 # ---- a sweep stopped halfway: pending units are missing values, not errors -----------------------
 # SGD only, so the units done before the stop are SGD's (the PDE's would be scheduled first).
@@ -131,7 +200,7 @@ with h5py.File(sys.argv[1], "r+") as f:
     f["pde/status"][2, 0] = 3
     for idx in [(0, 0, 0, 0), (1, 1, 1, 0), (1, 1, 1, 1)]:  # as the sweep records a failure
         f["sgd/failures"][idx] = 1
-        f["sgd/failure"][idx] = b"injected by the test"
+        f["sgd/failure"][idx] = np.frombuffer(b"injected by the test".ljust(256, b"\0"), dtype="S1")
 PY
 "$DLN" status "$WORK/failed.h5" | grep -Eq '^sgd +72 +[0-9]+ +[0-9]+ +3 ' && pass "3 sgd units failed" || fail "failed file: $("$DLN" status "$WORK/failed.h5")"
 "$DLN" aggregate "$WORK/failed.h5" --out "$WORK/failed" > "$WORK/agg-failed.log" \
@@ -160,7 +229,7 @@ check_rejected() {  # what the message must contain, the directory that must not
 }
 check_rejected "is not a file" "$WORK/x" aggregate "$WORK/missing.h5" --out "$WORK/x"
 check_rejected "not a readable HDF5 file" "$WORK/x" aggregate "$SRC/README.md" --out "$WORK/x"
-check_rejected "not a dln sweep file" "$WORK/x" aggregate "$WORK/quick/phase.h5" --out "$WORK/x"
+check_rejected "not a dln-sweep/2 file" "$WORK/x" aggregate "$WORK/quick/phase.h5" --out "$WORK/x"
 check_rejected "does not exist" "$WORK/no" aggregate "$WORK/quick.h5" --out "$WORK/no/such/dir"
 check_rejected "not a directory" "" aggregate "$WORK/quick.h5" --out "$WORK/quick/phase.csv"
 check_rejected "--epsilon" "$WORK/x" aggregate "$WORK/quick.h5" --out "$WORK/x" --epsilon -1
@@ -170,4 +239,15 @@ check_rejected "--bogus" "" aggregate "$WORK/quick.h5" --bogus
 check_rejected "holds no phase.h5" "$WORK/empty/regime_map.png" plot "$(mkdir -p "$WORK/empty" && echo "$WORK/empty")"
 check_rejected "is not a directory" "" plot "$WORK/missing"
 check_rejected "--point" "" plot "$WORK/quick" --point 1,2
+# A dln-sweep/1 file (dln <= 0.4.0): io's one line.
+"$PYTHON" -c 'import h5py, sys; f = h5py.File(sys.argv[1], "w"); f.attrs["schema"] = "dln-sweep/1"; f.attrs["version"] = "0.4.0"' "$WORK/old.h5"
+check_rejected "is a dln-sweep/1 file (written by dln 0.4.0)" "$WORK/x" aggregate "$WORK/old.h5" --out "$WORK/x"
+# Axes and values that the phase file does not have; too many panels.
+check_rejected "--x: 'bogus' is not an axis" "$WORK/extras/regime_map.pdf" plot "$WORK/extras" --x bogus --pdf
+check_rejected "--y: 'data.exponent' is not an axis" "" plot "$WORK/extras" --y data.exponent
+check_rejected "0.3 is not a value of axis noise" "" plot "$WORK/extras" --at noise=0.3
+check_rejected "file is not a value of axis spectrum" "" plot "$WORK/extras" --at data.spectrum=file
+check_rejected "is not KEY=VALUE" "" plot "$WORK/extras" --at noise
+check_rejected "lr is an axis of the maps" "" plot "$WORK/extras" --at lr=1
+check_rejected "fix some with --at" "" plot "$WORK/extras" --x alpha --y noise
 finish

@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "dln/analysis/phase_summary.hpp"
@@ -219,28 +220,66 @@ TEST_CASE("phase summary: the regime rule: one curve per branch", "[phase]") {
     CHECK(regime(exponential(t, 0.05, 0.8), q, {Outcome::missing, Outcome::finished}) == Regime::converged);
 }
 
+namespace {
+
+Axis numeric_axis(std::string name, std::string key, std::vector<double> values, bool integer = false) {
+    Axis a;
+    a.name = std::move(name);
+    a.key = std::move(key);
+    a.values = std::move(values);
+    a.integer = integer;
+    return a;
+}
+
+Axis names_axis(std::string name, std::string key, std::vector<std::string> labels) {
+    Axis a;
+    a.name = std::move(name);
+    a.key = std::move(key);
+    a.categorical = true;
+    a.labels = std::move(labels);
+    return a;
+}
+
+// A method of a hand-built sweep whose every replicate of point p has the excess curve curve(p, s).
+SweepData::Method hand_method(const char* name, std::vector<Axis> axes, std::size_t replicates,
+                              const std::vector<double>& t, auto curve, auto outcome) {
+    SweepData::Method m;
+    m.name = name;
+    m.axes = std::move(axes);
+    m.replicates = replicates;
+    for (std::size_t p = 0; p < grid_size(m.axes); ++p) {
+        for (std::size_t s = 0; s < replicates; ++s) {
+            const Outcome o = outcome(p, s);
+            m.outcome.push_back(o);
+            const auto e = curve(p, s);
+            for (std::size_t j = 0; j < t.size(); ++j) {
+                const double v = o == Outcome::finished ? e[j] : kNaN;
+                m.excess.push_back(v);
+                m.risk.push_back(v);
+                m.curvature.push_back(2.0);
+                m.balance.push_back(0.01);
+                m.false_support.push_back(0.0);
+            }
+        }
+    }
+    return m;
+}
+
+}  // namespace
+
 TEST_CASE("phase summary: the PDE point's error estimate and predicted rate reach every method's (lr, alpha)",
           "[phase]") {
     // Two lr, one dim, two alpha; one seed. sgd and pde curves are the same exponential.
     SweepData sweep;
-    sweep.lr = {0.5, 1.0};
-    sweep.alpha = {0.1, 0.3};
-    sweep.dim = {100};
-    sweep.seeds = 1;
-    sweep.time = grid(4.0, 9);
-    auto method = [&](const char* name) {
-        SweepData::Method m;
-        m.name = name;
-        m.outcome.assign(4, Outcome::finished);
-        const auto curve = exponential(sweep.time, 0.05, 1.0);
-        for (int p = 0; p < 4; ++p) {
-            for (auto* v : {&m.risk, &m.excess, &m.curvature, &m.balance, &m.false_support}) {
-                v->insert(v->end(), curve.begin(), curve.end());
-            }
-        }
-        return m;
-    };
-    sweep.methods = {method("sgd"), method("pde")};
+    sweep.time = numeric_axis("time", "", grid(4.0, 9));
+    const auto lr = numeric_axis("lr", "sweep.lr", {0.5, 1.0});
+    const auto dim = numeric_axis("dim", "sweep.dim", {100}, true);
+    const auto alpha = numeric_axis("alpha", "sweep.alpha", {0.1, 0.3});
+    const auto& t = sweep.time.values;
+    auto curve = [&](std::size_t, std::size_t) { return exponential(t, 0.05, 1.0); };
+    auto finished = [](std::size_t, std::size_t) { return Outcome::finished; };
+    sweep.methods = {hand_method("sgd", {lr, dim, alpha}, 1, t, curve, finished),
+                     hand_method("pde", {lr, alpha}, 1, t, curve, finished)};
     sweep.methods[1].error_estimate = {1e-4, 2e-4, 3e-4, 4e-4};
     sweep.methods[1].predicted_rate = {0.9, -0.1, 0.7, kNaN};
     const auto table = aggregate(sweep, RegimeRule{});
@@ -251,6 +290,11 @@ TEST_CASE("phase summary: the PDE point's error estimate and predicted rate reac
         CHECK(m.predicted_rate[1] == -0.1);
         CHECK(std::isnan(m.predicted_rate[3]));
     }
+    // The axes come from the data: sgd has the one the reference lacks, the reference none.
+    CHECK(table.find("sgd")->limit_axis == 1);
+    CHECK(table.find("sgd")->reference_axes == std::vector<std::size_t>{0, 2});
+    CHECK_FALSE(table.find("pde")->has_limit_axis());
+    CHECK(table.find("pde")->gap.empty());
     // A sweep file without the fields (an older one): NaN, not an error.
     sweep.methods[1].error_estimate.clear();
     sweep.methods[1].predicted_rate.clear();
@@ -260,4 +304,129 @@ TEST_CASE("phase summary: the PDE point's error estimate and predicted rate reac
     // Without a pde there is nothing to carry.
     sweep.methods.pop_back();
     CHECK(aggregate(sweep, RegimeRule{}).find("sgd")->predicted_rate.empty());
+    CHECK(aggregate(sweep, RegimeRule{}).reference() == nullptr);
+}
+
+TEST_CASE("phase summary: grids over any axes: row-major indices, labels", "[phase]") {
+    const std::vector<Axis> axes{numeric_axis("lr", "sweep.lr", {1, 2}),
+                                 names_axis("spectrum", "data.spectrum", {"isotropic", "powerlaw", "mp"}),
+                                 numeric_axis("dim", "sweep.dim", {100, 1000000}, true)};
+    CHECK(grid_size(axes) == 12);
+    CHECK(grid_size({}) == 1);
+    CHECK(grid_index(axes, 11) == std::vector<std::size_t>{1, 2, 1});
+    CHECK(grid_index(axes, 3) == std::vector<std::size_t>{0, 1, 1});
+    for (std::size_t p = 0; p < 12; ++p) CHECK(grid_point(axes, grid_index(axes, p)) == p);
+    CHECK(axes[1].label(2) == "mp");
+    CHECK(axes[2].label(1) == "1000000");
+    CHECK(numeric_axis("noise", "data.noise", {0.125}).label(0) == "0.125");
+}
+
+TEST_CASE("phase summary: two extra axes (numeric, categorical): every point summarised, the gap against the "
+          "PDE point of the same coordinates, its power law per (lr, alpha, extras)", "[phase]") {
+    SweepData sweep;
+    sweep.time = numeric_axis("time", "", grid(10.0, 41));
+    const auto& t = sweep.time.values;
+    const auto lr = numeric_axis("lr", "sweep.lr", {0.5, 1.0});
+    const auto dim = numeric_axis("dim", "sweep.dim", {100, 400, 1600}, true);
+    const auto alpha = numeric_axis("alpha", "sweep.alpha", {0.1});
+    const auto noise = numeric_axis("noise", "data.noise", {0.0, 0.2});
+    const auto spectrum = names_axis("spectrum", "data.spectrum", {"isotropic", "powerlaw"});
+    const std::vector<Axis> sgd_axes{lr, dim, alpha, noise, spectrum}, pde_axes{lr, alpha, noise, spectrum};
+    // PDE point q (of 8) decays at rate 0.4 + 0.1 q; SGD at (.., d, ..) is it times 1 + c_q d^(-1/2) g(t)
+    // (g rising to 1 at t = 2), with c_q = 0.1 (q + 1) different for every q: a gap matched against
+    // another point's PDE would be far from c_q d^(-1/2). The replicates are 1 -+ 0.1 of that.
+    auto rate = [](std::size_t q) { return 0.4 + 0.1 * static_cast<double>(q); };
+    auto c = [](std::size_t q) { return 0.1 * static_cast<double>(q + 1); };
+    // SGD point (l, d, a, n, s) -> PDE point (l, a, n, s).
+    auto to_pde = [&](std::size_t p) {
+        const auto i = grid_index(sgd_axes, p);
+        return grid_point(pde_axes, {i[0], i[2], i[3], i[4]});
+    };
+    auto limit_curve = [&](std::size_t q, std::size_t) { return exponential(t, 0.05, rate(q)); };
+    auto sgd_curve = [&](std::size_t p, std::size_t s) {
+        const std::size_t q = to_pde(p);
+        const double d = dim.values[grid_index(sgd_axes, p)[1]];
+        auto e = exponential(t, 0.05, rate(q));
+        for (std::size_t j = 0; j < t.size(); ++j) {
+            e[j] *= (1.0 + c(q) / std::sqrt(d) * std::min(t[j] / 2.0, 1.0)) * (s == 0 ? 0.9 : 1.1);
+        }
+        return e;
+    };
+    // Both replicates of (lr 1, d 100, alpha 0.1, noise 0.2, isotropic) diverged.
+    const std::size_t diverged_point = grid_point(sgd_axes, {1, 0, 0, 1, 0});
+    auto sgd_outcome = [&](std::size_t p, std::size_t) { return p == diverged_point ? Outcome::diverged : Outcome::finished; };
+    auto finished = [](std::size_t, std::size_t) { return Outcome::finished; };
+    sweep.methods = {hand_method("sgd", sgd_axes, 2, t, sgd_curve, sgd_outcome),
+                     hand_method("pde", pde_axes, 1, t, limit_curve, finished)};
+    for (std::size_t q = 0; q < 8; ++q) {
+        sweep.methods[1].error_estimate.push_back(1e-5 * static_cast<double>(q + 1));
+        sweep.methods[1].predicted_rate.push_back(rate(q));
+    }
+
+    const auto table = aggregate(sweep, RegimeRule{});
+    const auto* sgd = table.find("sgd");
+    const auto* pde = table.reference();
+    REQUIRE(sgd != nullptr);
+    REQUIRE(pde == table.find("pde"));
+    REQUIRE(sgd->points.size() == 24);
+    REQUIRE(pde->points.size() == 8);
+    CHECK(sgd->limit_axis == 1);
+    CHECK(sgd->reference_axes == std::vector<std::size_t>{0, 2, 3, 4});
+    // Columns of phase.csv: lr, dim, alpha, then the extras in axis order.
+    std::vector<std::string> names;
+    for (const auto& a : table.all_axes()) names.push_back(a.name);
+    CHECK(names == std::vector<std::string>{"lr", "dim", "alpha", "noise", "spectrum"});
+
+    for (std::size_t p = 0; p < 24; ++p) {
+        const auto i = grid_index(sgd_axes, p);
+        const std::size_t q = to_pde(p);
+        CHECK(sgd->reference_point(p, pde_axes) == q);
+        INFO("sgd point " << p << " (pde point " << q << ")");
+        const auto& s = sgd->points[p];
+        if (p == diverged_point) {
+            CHECK(s.regime == Regime::diverged);
+            CHECK(std::isnan(sgd->gap[p]));
+            continue;
+        }
+        CHECK(s.computed == 2);
+        // In [5, 10] the mean is 0.05 (1 + c/sqrt(d)) e^{-r t}: rate r of its own point.
+        CHECK(s.tail.rate == Approx(rate(q)).epsilon(kExact));
+        // (1 + x) - 1 with x >= 0.1/40: relative error <= 1e-16/2.5e-3, within 1e-12.
+        CHECK(sgd->gap[p] == Approx(c(q) / std::sqrt(dim.values[i[1]])).epsilon(kExact));
+    }
+    for (std::size_t q = 0; q < 8; ++q) {
+        INFO("pde point " << q);
+        CHECK(pde->points[q].tail.rate == Approx(rate(q)).epsilon(kExact));
+        const auto& fit = sgd->gap_fit[q];
+        CHECK(fit.exponent == Approx(-0.5).epsilon(kExact));
+        CHECK(fit.prefactor == Approx(c(q)).epsilon(kExact));
+        // The diverged point leaves 2 of its 3 dims.
+        CHECK(fit.points == (q == grid_point(pde_axes, {1, 0, 1, 0}) ? 2u : 3u));
+        CHECK(sgd->predicted_rate[q] == rate(q));
+        CHECK(pde->pde_error_estimate[q] == 1e-5 * static_cast<double>(q + 1));
+    }
+
+    SECTION("axes that do not match the reference's are refused by name") {
+        auto bad = sweep;
+        bad.methods[1].axes[2].values = {0.0, 0.1};  // the PDE's noise differs from SGD's
+        CHECK_THROWS_WITH(aggregate(bad, RegimeRule{}), Catch::Contains("noise"));
+        bad = sweep;
+        bad.methods[1].axes[3].labels = {"isotropic", "file"};
+        CHECK_THROWS_WITH(aggregate(bad, RegimeRule{}), Catch::Contains("spectrum"));
+        // The PDE without the categorical axis SGD has: SGD has two axes more.
+        bad = sweep;
+        bad.methods[1].axes.pop_back();
+        bad.methods[1].outcome.resize(4);
+        for (auto* v : {&bad.methods[1].risk, &bad.methods[1].excess, &bad.methods[1].curvature,
+                        &bad.methods[1].balance, &bad.methods[1].false_support}) {
+            v->resize(4 * t.size());
+        }
+        bad.methods[1].error_estimate.resize(4);
+        bad.methods[1].predicted_rate.resize(4);
+        CHECK_THROWS_WITH(aggregate(bad, RegimeRule{}), Catch::Contains("more than one numeric axis"));
+        // Arrays of another shape than the axes say.
+        bad = sweep;
+        bad.methods[0].outcome.pop_back();
+        CHECK_THROWS_WITH(aggregate(bad, RegimeRule{}), Catch::Contains("wrong shape"));
+    }
 }

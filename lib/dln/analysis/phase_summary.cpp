@@ -1,7 +1,10 @@
 #include "dln/analysis/phase_summary.hpp"
 
+#include "dln/model/method.hpp"
+
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <stdexcept>
 
 namespace dln::analysis {
@@ -189,6 +192,52 @@ PointSummary summarize_point(const std::vector<double>& times, const Replicates&
     return s;
 }
 
+std::string Axis::label(std::size_t i) const {
+    if (categorical) return labels.at(i);
+    const double x = values.at(i);
+    if (integer && std::isfinite(x) && std::abs(x) < 9.0e15) return std::to_string(static_cast<long long>(x));
+    if (std::isnan(x)) return "nan";
+    if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
+    char text[32];
+    std::snprintf(text, sizeof text, "%.10g", x);
+    return text;
+}
+
+bool Axis::same_as(const Axis& other) const {
+    return name == other.name && categorical == other.categorical && values == other.values && labels == other.labels;
+}
+
+std::size_t grid_size(const std::vector<Axis>& axes) {
+    std::size_t n = 1;
+    for (const auto& a : axes) n *= a.size();
+    return n;
+}
+
+std::vector<std::size_t> grid_index(const std::vector<Axis>& axes, std::size_t p) {
+    std::vector<std::size_t> index(axes.size(), 0);
+    for (std::size_t k = axes.size(); k-- > 0;) {
+        const std::size_t n = axes[k].size();
+        index[k] = n == 0 ? 0 : p % n;
+        p = n == 0 ? 0 : p / n;
+    }
+    return index;
+}
+
+std::size_t grid_point(const std::vector<Axis>& axes, const std::vector<std::size_t>& index) {
+    std::size_t p = 0;
+    for (std::size_t k = 0; k < axes.size(); ++k) p = p * axes[k].size() + index[k];
+    return p;
+}
+
+bool is_reference(std::string_view method) { return model::parse_method(method) == model::reference_method; }
+
+std::size_t MethodPhase::reference_point(std::size_t p, const std::vector<Axis>& reference) const {
+    const auto here = grid_index(axes, p);
+    std::vector<std::size_t> there(reference_axes.size());
+    for (std::size_t k = 0; k < reference_axes.size(); ++k) there[k] = here[reference_axes[k]];
+    return grid_point(reference, there);
+}
+
 const MethodPhase* PhaseTable::find(const std::string& name) const {
     for (const auto& m : methods) {
         if (m.name == name) return &m;
@@ -196,26 +245,100 @@ const MethodPhase* PhaseTable::find(const std::string& name) const {
     return nullptr;
 }
 
+const MethodPhase* PhaseTable::reference() const {
+    for (const auto& m : methods) {
+        if (is_reference(m.name)) return &m;
+    }
+    return nullptr;
+}
+
+std::vector<Axis> PhaseTable::all_axes() const {
+    std::vector<Axis> all;
+    auto position = [&](const std::string& name) {
+        for (std::size_t k = 0; k < all.size(); ++k) {
+            if (all[k].name == name) return k;
+        }
+        return all.size();
+    };
+    for (const auto& m : methods) {
+        std::size_t after = 0;  // insert behind the last axis of m already placed
+        for (const auto& a : m.axes) {
+            const std::size_t k = position(a.name);
+            if (k < all.size()) {
+                after = k + 1;
+                continue;
+            }
+            all.insert(all.begin() + static_cast<std::ptrdiff_t>(after), a);
+            ++after;
+        }
+    }
+    return all;
+}
+
+namespace {
+
+std::string reference_name() { return std::string(model::name(model::reference_method)); }
+
+std::string axis_names(const std::vector<Axis>& axes) {
+    std::string s = "(";
+    for (std::size_t k = 0; k < axes.size(); ++k) s += (k ? ", " : "") + axes[k].name;
+    return s + ")";
+}
+
+// Places the reference's axes in a method's: every one must be there with the same coordinates,
+// and exactly one numeric axis of the method must be left over (the one the reference is the
+// limit of). The reference itself maps onto itself and has no limit axis.
+void match_reference(MethodPhase& phase, const std::vector<Axis>& reference) {
+    phase.reference_axes.clear();
+    std::vector<bool> used(phase.axes.size(), false);
+    for (const auto& r : reference) {
+        std::size_t k = 0;
+        while (k < phase.axes.size() && phase.axes[k].name != r.name) ++k;
+        if (k == phase.axes.size() || !phase.axes[k].same_as(r)) {
+            throw std::invalid_argument("aggregate: the axes of /" + phase.name + " " + axis_names(phase.axes) +
+                                        " do not include the " + reference_name() + "'s axis " + r.name +
+                                        " with the same values");
+        }
+        phase.reference_axes.push_back(k);
+        used[k] = true;
+    }
+    phase.limit_axis = MethodPhase::npos;
+    for (std::size_t k = 0; k < phase.axes.size(); ++k) {
+        if (used[k]) continue;
+        if (phase.limit_axis != MethodPhase::npos || phase.axes[k].categorical) {
+            throw std::invalid_argument("aggregate: /" + phase.name + " " + axis_names(phase.axes) + " and /" +
+                                        reference_name() + " " + axis_names(reference) +
+                                        " differ by more than one numeric axis");
+        }
+        phase.limit_axis = k;
+    }
+}
+
+}  // namespace
+
 PhaseTable aggregate(const SweepData& sweep, const RegimeRule& rule) {
     PhaseTable table;
     table.source = sweep.source;
     table.sweep_version = sweep.version;
     table.config = sweep.config;
     table.rule = rule;
-    table.lr = sweep.lr;
-    table.dim = sweep.dim;
-    table.alpha = sweep.alpha;
     table.time = sweep.time;
-    const std::size_t n_lr = sweep.lr.size(), n_dim = sweep.dim.size(), n_alpha = sweep.alpha.size();
     const std::size_t n_time = sweep.time.size();
 
+    const SweepData::Method* reference = nullptr;
     for (const auto& m : sweep.methods) {
         MethodPhase phase;
         phase.name = m.name;
-        phase.per_dim = m.per_dim();
-        const std::size_t points = phase.per_dim ? n_lr * n_dim * n_alpha : n_lr * n_alpha;
-        const std::size_t seeds = phase.per_dim ? sweep.seeds : 1;
+        phase.axes = m.axes;
+        const std::size_t points = grid_size(m.axes);
+        const std::size_t seeds = m.replicates;
         if (m.outcome.size() != points * seeds) throw std::invalid_argument("aggregate: /" + m.name + " has the wrong shape");
+        for (const auto* v : {&m.risk, &m.excess, &m.curvature, &m.balance, &m.false_support}) {
+            if (v->size() != points * seeds * n_time) {
+                throw std::invalid_argument("aggregate: a curve of /" + m.name + " has the wrong shape");
+            }
+        }
+        phase.points.reserve(points);
         for (std::size_t p = 0; p < points; ++p) {
             Replicates r;
             r.outcome.assign(m.outcome.begin() + static_cast<std::ptrdiff_t>(p * seeds),
@@ -229,45 +352,43 @@ PhaseTable aggregate(const SweepData& sweep, const RegimeRule& rule) {
             r.curvature = slice(m.curvature);
             r.balance = slice(m.balance);
             r.false_support = slice(m.false_support);
-            phase.points.push_back(summarize_point(sweep.time, r, rule));
+            phase.points.push_back(summarize_point(sweep.time.values, r, rule));
         }
+        if (is_reference(m.name)) reference = &m;
         table.methods.push_back(std::move(phase));
     }
 
     // The gap of each finite-d method to the d -> infinity limit, and its power law in d.
-    const MethodPhase* pde = table.find("pde");
-    if (pde == nullptr) return table;
-    // The PDE point's accuracy and predicted rate, carried to every method's rows of (lr, alpha).
-    for (const auto& m : sweep.methods) {
-        if (m.name != "pde") continue;
-        auto per_pair = [&](const std::vector<double>& values) {
-            return values.size() == n_lr * n_alpha ? values : std::vector<double>(n_lr * n_alpha, kNaN);
-        };
-        for (auto& phase : table.methods) {
-            phase.pde_error_estimate = per_pair(m.error_estimate);
-            phase.predicted_rate = per_pair(m.predicted_rate);
-        }
-    }
+    const MethodPhase* limit = table.reference();
+    if (limit == nullptr) return table;
+    const std::vector<Axis> reference_axes = limit->axes;
+    const std::size_t reference_points = grid_size(reference_axes);
+    // The reference point's accuracy and predicted rate, carried to every method's grid of the
+    // reference's axes.
+    auto per_reference = [&](const std::vector<double>& values) {
+        return values.size() == reference_points ? values : std::vector<double>(reference_points, kNaN);
+    };
+    const auto limit_points = limit->points;  // table.methods is modified below
     auto usable = [](const PointSummary& s) { return s.regime != Regime::missing && s.regime != Regime::diverged; };
     for (auto& phase : table.methods) {
-        if (!phase.per_dim) continue;
+        match_reference(phase, reference_axes);
+        phase.pde_error_estimate = per_reference(reference->error_estimate);
+        phase.predicted_rate = per_reference(reference->predicted_rate);
+        if (!phase.has_limit_axis()) continue;
+        const Axis& along = phase.axes[phase.limit_axis];
         phase.gap.assign(phase.points.size(), kNaN);
-        phase.gap_fit.assign(n_lr * n_alpha, PowerLawFit{});
-        for (std::size_t l = 0; l < n_lr; ++l) {
-            for (std::size_t a = 0; a < n_alpha; ++a) {
-                const auto& limit = pde->points[l * n_alpha + a];
-                std::vector<double> dims, gaps;
-                for (std::size_t d = 0; d < n_dim; ++d) {
-                    const std::size_t p = (l * n_dim + d) * n_alpha + a;
-                    const auto& here = phase.points[p];
-                    if (!usable(here) || !usable(limit)) continue;
-                    phase.gap[p] = relative_gap(here.excess_mean, limit.excess_mean);
-                    dims.push_back(static_cast<double>(sweep.dim[d]));
-                    gaps.push_back(phase.gap[p]);
-                }
-                phase.gap_fit[l * n_alpha + a] = fit_power_law(dims, gaps);
-            }
+        std::vector<std::vector<double>> xs(reference_points), ys(reference_points);
+        for (std::size_t p = 0; p < phase.points.size(); ++p) {
+            const std::size_t q = phase.reference_point(p, reference_axes);
+            const auto& here = phase.points[p];
+            const auto& there = limit_points[q];
+            if (!usable(here) || !usable(there)) continue;
+            phase.gap[p] = relative_gap(here.excess_mean, there.excess_mean);
+            xs[q].push_back(along.values[grid_index(phase.axes, p)[phase.limit_axis]]);
+            ys[q].push_back(phase.gap[p]);
         }
+        phase.gap_fit.resize(reference_points);
+        for (std::size_t q = 0; q < reference_points; ++q) phase.gap_fit[q] = fit_power_law(xs[q], ys[q]);
     }
     return table;
 }

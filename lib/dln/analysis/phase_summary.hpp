@@ -111,50 +111,99 @@ PointSummary summarize_point(const std::vector<double>& times, const Replicates&
 
 // ---- the whole sweep ----------------------------------------------------------------------------
 
+// One axis of a sweep, as its file has it: a dimension with its coordinates. Numeric (float64 or,
+// for dim and seed, whole numbers) or categorical (names, e.g. data.spectrum). Which axes a method
+// has, and in which order, comes from the file: nothing here knows that the PDE has no dim.
+struct Axis {
+    std::string name;       // the dimension name: lr, dim, alpha, noise, spectrum, ...
+    std::string key;        // the configuration key (netCDF attribute dln_key): sweep.lr, data.noise, ...
+    std::string long_name;
+    bool categorical = false;
+    bool integer = false;             // numeric with whole-number coordinates (int64 in the files)
+    std::vector<double> values;       // numeric coordinates
+    std::vector<std::string> labels;  // categorical coordinates
+    std::size_t size() const { return categorical ? labels.size() : values.size(); }
+    // Coordinate i as text: a name, a whole number, or %.10g.
+    std::string label(std::size_t i) const;
+    // Same name, kind and coordinates.
+    bool same_as(const Axis& other) const;
+};
+
+// The number of points of a row-major grid over these axes (1 for none).
+std::size_t grid_size(const std::vector<Axis>& axes);
+// The multi-index of point p of that grid, and back.
+std::vector<std::size_t> grid_index(const std::vector<Axis>& axes, std::size_t p);
+std::size_t grid_point(const std::vector<Axis>& axes, const std::vector<std::size_t>& index);
+
 // What aggregation needs of a sweep file, as plain arrays in the file's row-major order.
 struct SweepData {
     std::string source;          // where it was read from
     std::string schema, version, config;
-    std::vector<double> lr, alpha, time;
-    std::vector<std::uint64_t> dim;
-    std::size_t seeds = 0;
+    Axis time;                   // the snapshot times (numeric)
     struct Method {
         std::string name;                 // sgd, sde or pde
-        std::vector<Outcome> outcome;     // [lr, dim, alpha, seed] (pde: [lr, alpha])
-        // [lr, dim, alpha, seed, time] (pde: [lr, alpha, time])
-        std::vector<double> risk, excess, curvature, balance, false_support;
-        // pde only, [lr, alpha]: the solver's error estimate and the linearisation's late-time
-        // rate per point (NaN for units without a result); empty if the file has none (older files).
+        // The axes of its grid points, in file order (sgd: lr, dim, alpha, extras...; pde: lr,
+        // alpha, extras...), without the replicate (seed) axis, which is the last axis of the
+        // file's datasets when the method has one.
+        std::vector<Axis> axes;
+        std::size_t replicates = 1;       // the length of the seed axis (1 without one)
+        std::vector<Outcome> outcome;     // [points, replicates]
+        std::vector<double> risk, excess, curvature, balance, false_support;  // [points, replicates, time]
+        // Per point (the PDE's): the solver's error estimate and the linearisation's late-time
+        // rate (NaN for units without a result); empty if the file has none.
         std::vector<double> error_estimate, predicted_rate;
-        bool per_dim() const { return name != "pde"; }
     };
     std::vector<Method> methods;  // in the order sgd, sde, pde, those present
 };
 
+// Whether a method (by its group name) is the one the gaps are measured against, model's
+// reference_method (the PDE, the d -> infinity limit of the replicate mean): the one place
+// analysis asks. Its axes (from its file group) are the grid of gap_exponent, gap_prefactor,
+// predicted_rate and pde_error_estimate.
+bool is_reference(std::string_view method);
+
 struct MethodPhase {
     std::string name;
-    bool per_dim = true;               // false for pde: no dim axis
-    std::vector<PointSummary> points;  // [lr, dim, alpha] (pde: [lr, alpha]), row-major
-    // Methods with a dim axis, when the sweep has a pde: the relative gap to it per point, and per
-    // (lr, alpha) the power law of that gap in d. NaN where either side is missing or diverged.
-    std::vector<double> gap;                 // [lr, dim, alpha]
-    std::vector<PowerLawFit> gap_fit;        // [lr, alpha]
-    // When the sweep has a pde, every method (pde too), per (lr, alpha): the PDE point's error
-    // estimate (the accuracy of the limit that gap_pde compares with) and the late-time rate the
-    // linearisation predicts (beside the measured tail_rate). NaN where the file has none.
-    std::vector<double> pde_error_estimate;  // [lr, alpha]
-    std::vector<double> predicted_rate;      // [lr, alpha]
+    std::vector<Axis> axes;            // of its points, as in the sweep file (no seed axis)
+    std::vector<PointSummary> points;  // row-major over axes
+    // When the sweep has the reference (the PDE): reference_axes[k] is the index in `axes` of the
+    // reference's k-th axis, so the reference's grid (lr, alpha, extras...) is a sub-grid of this
+    // method's. Empty without a reference.
+    std::vector<std::size_t> reference_axes;
+    // The axis this method has and the reference lacks (dim: the reference is its limit), over
+    // which the gap's power law is fitted; npos for the reference itself or without one.
+    std::size_t limit_axis = npos;
+    static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+    // Methods with a limit axis: the relative gap to the reference point with the same
+    // coordinates on its axes, per point (NaN where either side is missing or diverged), and per
+    // reference point the power law of that gap along the limit axis. Empty otherwise.
+    std::vector<double> gap;                 // [points]
+    std::vector<PowerLawFit> gap_fit;        // [reference points]
+    // Every method when the sweep has the reference, per reference point: its error estimate (the
+    // accuracy of the limit that gap compares with) and the late-time rate its linearisation
+    // predicts (beside the measured tail_rate). NaN where the file has none.
+    std::vector<double> pde_error_estimate;  // [reference points]
+    std::vector<double> predicted_rate;      // [reference points]
+    bool has_limit_axis() const { return limit_axis != npos; }
+    // The reference point of point p (requires reference_axes).
+    std::size_t reference_point(std::size_t p, const std::vector<Axis>& reference) const;
 };
 
 struct PhaseTable {
     std::string source, sweep_version, config;
     RegimeRule rule;
-    std::vector<double> lr, alpha, time;
-    std::vector<std::uint64_t> dim;
+    Axis time;
     std::vector<MethodPhase> methods;
     const MethodPhase* find(const std::string& name) const;
+    const MethodPhase* reference() const;  // nullptr if the sweep has none
+    // Every axis of any method, each once, in axis order (lr, dim, alpha, extras...): the columns
+    // of phase.csv. An axis is placed after the axes that precede it in the method that has it.
+    std::vector<Axis> all_axes() const;
 };
 
+// Throws std::invalid_argument if the arrays do not have the shapes of the axes, or if a
+// method's axes do not contain the reference's (same names and coordinates) plus exactly one
+// numeric axis to fit the gap over.
 PhaseTable aggregate(const SweepData& sweep, const RegimeRule& rule);
 
 }  // namespace dln::analysis
