@@ -10,7 +10,8 @@ cd "$(dirname "$0")"
 
 # Debian 12 packages; nothing is downloaded by hand.
 PACKAGES=(g++ make cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools petsc-dev
-          libboost-program-options-dev catch2 librandom123-dev python3-matplotlib python3-h5py)
+          libboost-program-options-dev catch2 librandom123-dev python3-matplotlib python3-h5py
+          python3-xarray python3-h5netcdf python3-netcdf4 netcdf-bin)
 # The Slurm tests run a throwaway single-node cluster (tests/slurm/cluster.sh); only check needs it.
 SLURM_PACKAGES=(slurmctld slurmd slurm-client munge)
 BUILD_DIR=${BUILD_DIR:-build}

@@ -26,7 +26,9 @@ check_rejected() {  # name-of-key, then the dln arguments
     fi
 }
 
-"$DLN" sweep -q --output "$WORK/earlier.h5" --dim 20 --run.time 0.5 > /dev/null
+# The earlier sweep has two extra axes, a numeric and a categorical one.
+axes=(--data.noise "0, 0.1" --data.target "constant, rademacher")
+"$DLN" sweep -q --output "$WORK/earlier.h5" --dim 20 --run.time 0.5 "${axes[@]}" > /dev/null
 mkdir "$WORK/unfinished.h5.journal" && echo "[run]" > "$WORK/unfinished.h5.journal/config.ini"
 printf '[data]\nnoisy = 0.1\n' > "$WORK/unknown.ini"
 printf '[run]\nmethods = sgd\nmethods = sgd\n' > "$WORK/twice.ini"
@@ -68,7 +70,21 @@ for cmd in run sweep; do
     check_rejected data.sparsity $cmd --data.sparsity=1.5 "${extra[@]}"
     check_rejected run.seeds $cmd --run.seeds=0 "${extra[@]}"
     check_rejected config $cmd --config "$WORK/missing.ini" "${extra[@]}"
+    # Axes on keys that cannot be axes, values that do not exist, repeated values, a grid too large.
+    check_rejected run.time $cmd --run.time "1, 2" "${extra[@]}"
+    check_rejected run.snapshots $cmd --run.snapshots "linspace(2, 4, 2)" "${extra[@]}"
+    check_rejected pde.rtol $cmd --pde.rtol "1e-3, 1e-4" "${extra[@]}"
+    check_rejected data.spectrum_file $cmd --data.spectrum_file "a.txt, b.txt" "${extra[@]}"
+    check_rejected data.target $cmd --data.target "constant, gaussan" "${extra[@]}"
+    check_rejected model.parametrization $cmd --model.parametrization "uv, uv" "${extra[@]}"
+    check_rejected data.noise $cmd --data.noise "0.1, 0.1" "${extra[@]}"
+    check_rejected data.noise $cmd --data.noise "0, -0.1" "${extra[@]}"
+    check_rejected data.sparsity $cmd --data.sparsity "linspace(0, 2, 3)" "${extra[@]}"
+    check_rejected "x noise x scale x seeds" $cmd --lr "linspace(0.1, 1, 100)" --alpha "linspace(0.1, 1, 100)" \
+        --data.noise "linspace(0, 1, 100)" --data.scale "linspace(1, 2, 11)" "${extra[@]}"
 done
+check_rejected data.noise run --data.noise "0, 0.1"
+check_rejected model.parametrization run --model.parametrization "u2v2, uv"
 check_rejected sweep.lr run --lr "0.5, 1"
 check_rejected sde.dt run --method sde --sde.dt=0
 check_rejected pde.cells run --method pde --pde.cells=2
@@ -80,11 +96,13 @@ check_rejected "unknown command" frobnicate
 check_rejected "is not a file" status "$WORK/missing.h5"
 check_rejected "not a readable HDF5 file" status "$SRC/README.md"
 check_rejected "no sweep file" status
-check_rejected "--force" sweep --output "$WORK/earlier.h5" --dim 20
+check_rejected "--force" sweep --output "$WORK/earlier.h5" --dim 20 "${axes[@]}"
 check_rejected "unfinished sweep" sweep --output "$WORK/unfinished.h5" --dim 20
 check_rejected "--resume" sweep --output "$WORK/earlier.h5" --dim 20 --resume --force
 check_rejected "--retry-failed" sweep --output "$WORK/earlier.h5" --dim 20 --retry-failed
-check_rejected "sweep.dim differ" sweep --output "$WORK/earlier.h5" --dim 30 --run.time 0.5 --resume
+check_rejected "sweep.dim differ" sweep --output "$WORK/earlier.h5" --dim 30 --run.time 0.5 --resume "${axes[@]}"
+check_rejected "data.noise differ" sweep --output "$WORK/earlier.h5" --dim 20 --run.time 0.5 --resume \
+    --data.noise "0, 0.2" --data.target "constant, rademacher"
 check_rejected "--output" sweep --output "$WORK" --dim 20
 
 # An existing file is never clobbered without --force.

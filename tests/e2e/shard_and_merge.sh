@@ -1,10 +1,13 @@
 # Sharding: the K shards of a sweep, each computed into its own file and merged with dln merge,
 # give a file identical (every dataset but wall_seconds) to an unsharded run; --dry-run splits the
 # units into disjoint shards that cover the sweep; merge reports missing shards and refuses
-# shards of another sweep.
+# shards of another sweep. The grid has two extra axes, one categorical and one numeric.
 source "$(dirname "$0")/common.sh"
 
 cat > "$WORK/sweep.ini" <<'INI'
+[data]
+target = constant, rademacher
+sparsity = 0.1, 0.3
 [run]
 time = 3
 snapshots = 5
@@ -15,7 +18,7 @@ lr = 0.5, 1, 4
 dim = 200, 400
 alpha = 0.1, 0.3
 INI
-units=$(( 3 * 2 * 2 * 2 * 2 + 3 * 2 ))
+units=$(( (3 * 2 * 2 * 2 * 2 * 2) * 2 + 3 * 2 * 2 * 2 ))
 
 "$MPIEXEC" -n 3 "$DLN" sweep -q --config "$WORK/sweep.ini" --output "$WORK/full.h5" > "$WORK/full.log" \
     && pass "unsharded: $(tail -1 "$WORK/full.log")" || fail "unsharded: $(cat "$WORK/full.log")"

@@ -30,9 +30,22 @@ std::vector<unsigned char> bytes(hid_t file, const std::string& name, std::vecto
     const hid_t type = H5Dget_type(ds);
     shape.assign(static_cast<std::size_t>(H5Sget_simple_extent_ndims(space)), 0);
     H5Sget_simple_extent_dims(space, shape.data(), nullptr);
-    const auto n = static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)) * H5Tget_size(type);
-    std::vector<unsigned char> data(n);
-    if (n > 0) H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data());
+    const auto count = static_cast<std::size_t>(H5Sget_simple_extent_npoints(space));
+    std::vector<unsigned char> data;
+    if (H5Tis_variable_str(type) > 0) {
+        // Variable-length strings (string coordinates): the texts, not the pointers to them.
+        std::vector<char*> text(count, nullptr);
+        if (count > 0) H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, text.data());
+        for (char* t : text) {
+            const std::string s = t ? t : "";
+            data.insert(data.end(), s.begin(), s.end());
+            data.push_back(0);
+            H5free_memory(t);
+        }
+    } else {
+        data.resize(count * H5Tget_size(type));
+        if (!data.empty()) H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data());
+    }
     H5Tclose(type);
     H5Sclose(space);
     H5Dclose(ds);
