@@ -10,6 +10,7 @@
 #include <iostream>
 
 #include "cli.hpp"
+#include "standalone_mpi.hpp"
 #include "dln/pde/petsc_session.hpp"
 #include "dln/sweep/sweep_merge.hpp"
 
@@ -36,7 +37,7 @@ int merge_command(const Args& args) {
     } catch (const config::ConfigError& e) {
         return report_bad_input("merge", e.what());
     }
-    pde::prepare_standalone_mpi();
+    prepare_standalone_mpi();
     MPI_Init(nullptr, nullptr);  // the file is created through MPI-IO, as a sweep's is
     int status = 0;
     try {

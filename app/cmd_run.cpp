@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "cli.hpp"
+#include "standalone_mpi.hpp"
 #include "dln/config/config.hpp"
 #include "dln/sim/trajectory_csv.hpp"
 #include "dln/pde/petsc_session.hpp"
@@ -32,7 +33,10 @@ int run_command(const Args& args) {
         config::require_single_point(config);
 
         std::optional<pde::PetscSession> petsc;
-        if (config.has_method(model::Method::pde)) petsc.emplace();
+        if (config.has_method(model::Method::pde)) {
+            prepare_standalone_mpi();  // PETSc initialises MPI for this one process
+            petsc.emplace();
+        }
         const sweep::SweepGrid grid(config);
         const auto times = sim::snapshot_times(grid.run_spec());
         sim::write_csv_header(std::cout);

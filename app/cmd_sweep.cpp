@@ -20,6 +20,7 @@
 #include <string>
 
 #include "cli.hpp"
+#include "standalone_mpi.hpp"
 #include "dln/config/config.hpp"
 #include "dln/io/failpoint.hpp"
 #include "dln/io/result_file.hpp"
@@ -104,7 +105,7 @@ std::optional<config::Config> read_on_root(const Args& args, sweep::SweepOptions
 int sweep_command(const Args& args) {
     // First of all: a stop requested while MPI starts is kept, not fatal (stop_request.hpp).
     sweep::install_stop_handlers();
-    pde::prepare_standalone_mpi();
+    prepare_standalone_mpi();
     MPI_Init(nullptr, nullptr);
     int rank = 0;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);

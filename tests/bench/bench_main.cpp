@@ -23,6 +23,7 @@
 
 #include "dln/pde/fokker_planck_solver.hpp"
 #include "dln/pde/petsc_session.hpp"
+#include "standalone_mpi.hpp"
 #include "dln/sim/sde_simulator.hpp"
 #include "dln/sim/sgd_engine.hpp"
 #include "dln/sim/sgd_simulator.hpp"
@@ -142,6 +143,7 @@ void register_all() {
 }  // namespace
 
 int main(int argc, char** argv) {
+    dln::app::prepare_standalone_mpi();  // a fast one-process MPI start-up
     const dln::pde::PetscSession petsc;
     register_all();
     benchmark::Initialize(&argc, argv);

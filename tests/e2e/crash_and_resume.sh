@@ -83,7 +83,7 @@ grep -q 'finished units from' "$WORK/status.txt" && pass "status reports the jou
 
 # Every finished unit appears once in the journal; failed ones could appear again (a retry).
 # Columns: run rank method status unit (the unit by its coordinates, several words).
-"$DLN" status "$out" --journal | awk '$4 == "done" || $4 == "diverged"' > "$WORK/journal.txt" || true
+"$DLN" status "$out" --journal | awk '$1 ~ /^[0-9]+$/ && ($4 == "done" || $4 == "diverged")' > "$WORK/journal.txt" || true
 recorded=$(wc -l < "$WORK/journal.txt")
 twice=$(awk '{$1 = $2 = $4 = ""; print}' "$WORK/journal.txt" | sort | uniq -d | wc -l)
 [ "$recorded" -eq "$units" ] && [ "$twice" -eq 0 ] \

@@ -87,7 +87,7 @@ head -1 "$WORK/run.csv" | grep -q '^method,seed,t,risk' && ! grep -q 'cells' "$W
 "$PYTHON" - "$out" "$WORK/phase/phase.csv" > "$WORK/agg.txt" 2>&1 <<'PY' && pass "phase.csv: $(cat "$WORK/agg.txt")" || fail "phase.csv: $(cat "$WORK/agg.txt")"
 import sys, csv, math, h5py
 f = h5py.File(sys.argv[1], "r")
-lr, alpha = list(f["axes/lr"][()]), list(f["axes/alpha"][()])
+lr, alpha = list(f["pde/lr"][()]), list(f["pde/alpha"][()])
 rows = list(csv.DictReader(open(sys.argv[2])))
 assert {"pde_error_estimate", "predicted_rate", "tail_rate", "gap_pde"} <= set(rows[0]), rows[0].keys()
 header = list(rows[0].keys())

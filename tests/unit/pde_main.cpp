@@ -4,8 +4,10 @@
 #include <catch2/catch.hpp>
 
 #include "dln/pde/petsc_session.hpp"
+#include "standalone_mpi.hpp"
 
 int main(int argc, char** argv) {
+    dln::app::prepare_standalone_mpi();  // a fast one-process MPI start-up
     const dln::pde::PetscSession petsc;
     return Catch::Session().run(argc, argv);
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -10,11 +11,29 @@
 #include <sstream>
 
 #include "dln/config/axis.hpp"
+#include "dln/pde/error_control.hpp"  // AccuracySpec: the PDE's defaults (a header of plain structs)
+#include "dln/sim/trajectory.hpp"      // RunSpec: the run's defaults
 
 namespace po = boost::program_options;
 
 namespace dln::config {
 
+namespace {
+
+// A default as the key table shows it: the shortest text that reads back as the same double.
+std::string text(double x) {
+    char buffer[32];
+    for (int digits = 1; digits <= 17; ++digits) {
+        std::snprintf(buffer, sizeof buffer, "%.*g", digits, x);
+        if (std::strtod(buffer, nullptr) == x) break;
+    }
+    return buffer;
+}
+
+}  // namespace
+
+// The defaults of the run and of the PDE are those of sim::RunSpec and pde::AccuracySpec: one
+// definition, so a RunSpec{} in a test runs with the same tau as a user does.
 const std::vector<Key>& keys() {
     static const std::vector<Key> table = {
         {"model.parametrization", "u2v2", "u2v2 (w = u*u - v*v), uv (w = u*v) or linear (w)"},
@@ -32,20 +51,20 @@ const std::vector<Key>& keys() {
         {"data.sparsity", "0.1", "s, the fraction of nonzero target coordinates, in [0, 1]"},
         {"data.target", "constant", "law of a nonzero target coordinate: constant (b), rademacher (+-b), gaussian N(0, b^2)"},
         {"data.scale", "1", "b, the size of a nonzero target coordinate (>= 0)"},
-        {"run.time", "4", "T, the time horizon; one unit of time is d samples (d SGD steps)"},
-        {"run.snapshots", "41", "number of uniform snapshot times on [0, T], both ends included (>= 2)"},
+        {"run.time", text(sim::RunSpec{}.time), "T, the time horizon; one unit of time is d samples (d SGD steps)"},
+        {"run.snapshots", std::to_string(sim::RunSpec{}.snapshots), "number of uniform snapshot times on [0, T], both ends included (>= 2)"},
         {"run.methods", "sgd", "comma list of sgd, sde, pde"},
         {"run.seeds", "1", "replicates per grid point (>= 1)"},
         {"run.seed", "1", "global seed, 0 .. 4294967295; data depend on (seed, dim, replicate) only"},
-        {"run.threshold", "0.01", "tau of false_support: |w_i| > tau on a null coordinate counts (>= 0)"},
+        {"run.threshold", text(sim::RunSpec{}.threshold), "tau of false_support: |w_i| > tau on a null coordinate counts (>= 0)"},
         {"sde.dt", "auto", "time step of the homogenized SDE: auto (1/d, one SGD step) or a positive number"},
-        {"pde.rtol", "1e-3", "relative accuracy of the PDE's excess risk at every snapshot (in (0, 0.1]); the solver chooses its resolution for it"},
+        {"pde.rtol", text(pde::AccuracySpec{}.rtol), "relative accuracy of the PDE's excess risk at every snapshot (in (0, 0.1]); the solver chooses its resolution for it"},
         {"pde.cells", "auto", "finite volumes per coordinate class on the co-moving grid: auto (chosen for pde.rtol) or a number >= 4"},
-        {"pde.width", "12", "half-width L of the co-moving grid, in units of the class's standard deviation"},
+        {"pde.width", text(pde::AccuracySpec{}.width), "half-width L of the co-moving grid, in units of the class's standard deviation"},
         {"pde.target_nodes", "auto", "quadrature nodes of a gaussian target law: auto (chosen for pde.rtol) or a number >= 1"},
         {"pde.spectrum_nodes", "auto", "quadrature nodes of a continuous spectrum: auto (chosen for pde.rtol) or a number >= 1"},
-        {"pde.max_cells", "3840", "the most cells per class that auto may choose (>= 4)"},
-        {"pde.max_classes", "256", "the most coordinate classes that auto may choose (>= 1)"},
+        {"pde.max_cells", std::to_string(pde::AccuracySpec{}.max_cells), "the most cells per class that auto may choose (>= 4)"},
+        {"pde.max_classes", std::to_string(pde::AccuracySpec{}.max_classes), "the most coordinate classes that auto may choose (>= 1)"},
         {"sweep.lr", "0.5", "learning rates gamma (> 0): a value, a comma list, linspace(a,b,n) or logspace(a,b,n)"},
         {"sweep.dim", "1000", "dimensions d (whole numbers >= 1), same forms as sweep.lr"},
         {"sweep.alpha", "0.1", "initialisation scales alpha (> 0), same forms as sweep.lr"},
@@ -430,13 +449,13 @@ Config validate(Values v) {
     c.axes.push_back(numeric_axis("sweep.lr", "lr", "learning rate gamma", c.lr, false));
     c.axes.push_back(numeric_axis("sweep.dim", "dim", "dimension d", dims, true));
     c.axes.push_back(numeric_axis("sweep.alpha", "alpha", "initialisation scale alpha", c.alpha, false));
-    for (auto& axis : extra) c.axes.push_back(std::move(axis));
+    for (auto& extra_axis : extra) c.axes.push_back(std::move(extra_axis));
     c.axes.push_back(numeric_axis("run.seeds", "seed", "replicate", replicates, true));
     double units = 1.0;
     std::string product;
-    for (const auto& axis : c.axes) {
-        units *= static_cast<double>(axis.size());
-        product += (product.empty() ? "" : " x ") + (axis.name == "seed" ? std::string("seeds") : axis.name);
+    for (const auto& a : c.axes) {
+        units *= static_cast<double>(a.size());
+        product += (product.empty() ? "" : " x ") + (a.name == "seed" ? std::string("seeds") : a.name);
     }
     // Every rank keeps the schedule, about 100 bytes per unit: 1e7 units are a gigabyte per rank.
     require(units <= 1e7, "sweep",

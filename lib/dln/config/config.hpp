@@ -25,7 +25,7 @@ public:
 
 struct Key {
     const char* name;           // section.key
-    const char* default_value;  // as text
+    std::string default_value;  // as text
     const char* help;
 };
 
@@ -50,25 +50,27 @@ struct ModelPoint {
     model::DataSpec data;
 };
 
-// The resolved, validated configuration.
+// The resolved, validated configuration. Only resolve() and parse_ini_text() make one, from the
+// key table's defaults (keys()); the members carry no defaults of their own, so that each default
+// is written once.
 struct Config {
     // At the first value of every extra axis (the only value of a key that is no axis).
-    model::Parametrization parametrization = model::Parametrization::u2v2;
+    model::Parametrization parametrization{};
     model::DataSpec data;
-    double time = 4.0;
-    std::size_t snapshots = 41;
-    std::vector<model::Method> methods{model::Method::sgd};
-    std::uint32_t seeds = 1;
-    std::uint32_t seed = 1;
-    double threshold = 1e-2;
+    double time = 0.0;
+    std::size_t snapshots = 0;
+    std::vector<model::Method> methods;
+    std::uint32_t seeds = 0;
+    std::uint32_t seed = 0;
+    double threshold = 0.0;
     double sde_dt = 0.0;  // 0: one SGD step, 1/d
-    double pde_rtol = 1e-3;
+    double pde_rtol = 0.0;
     std::size_t pde_cells = 0;           // 0: auto
-    double pde_width = 12.0;
+    double pde_width = 0.0;
     std::size_t pde_target_nodes = 0;    // 0: auto
     std::size_t pde_spectrum_nodes = 0;  // 0: auto
-    std::size_t pde_max_cells = 3840;
-    std::size_t pde_max_classes = 256;
+    std::size_t pde_max_cells = 0;
+    std::size_t pde_max_classes = 0;
     std::vector<double> lr;
     std::vector<std::uint64_t> dim;
     std::vector<double> alpha;

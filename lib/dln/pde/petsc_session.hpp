@@ -1,15 +1,11 @@
 // PETSc's lifetime. Create one after MPI_Init (if the program initialises MPI itself) and let it
-// go before MPI_Finalize; without MPI initialised, PETSc initialises it (a singleton run).
+// go before MPI_Finalize; without MPI initialised, PETSc initialises it (a singleton run: call
+// app::prepare_standalone_mpi first for a fast start-up).
 // PETSc options come from the PETSC_OPTIONS environment variable, e.g.
 //   PETSC_OPTIONS="-ts_type rosw -ts_rtol 1e-8" dln run --method pde
 #pragma once
 
 namespace dln::pde {
-
-// Before MPI_Init in a program that may run without mpirun: Open MPI settings that make a
-// one-process start-up 0.4 s faster (no process manager, no PSM libraries). Does nothing under
-// mpirun, and never overrides a value the user set.
-void prepare_standalone_mpi();
 
 // Which signals PETSc may catch. A program that handles SIGTERM itself (dln sweep) wants
 // PETSc's handlers off (-no_signal_handler): PetscFinalize would otherwise reset SIGTERM to

@@ -27,7 +27,7 @@ struct PointSpec {
 struct RunSpec {
     double time = 4.0;            // T, in units of d samples
     std::size_t snapshots = 41;   // uniform on [0, T], both ends included (>= 2)
-    double threshold = 1e-3;      // tau of false_support
+    double threshold = 1e-2;      // tau of false_support (the default of run.threshold)
     double divergence_factor = 1e6;  // a run whose risk exceeds this times R(0) has diverged
     // When set and true, the run stops early by throwing Cancelled (a sweep asked to stop, e.g.
     // by the batch system before a time limit, abandons the units in flight).

@@ -159,7 +159,7 @@ ComputedTrajectory compute_trajectory(const SweepGrid& grid, const WorkUnit& uni
         out.trajectory = std::move(static_cast<sim::Trajectory&>(solved));  // the accuracy is kept above
         return out;
     }
-    throw std::invalid_argument("method '" + std::string(model::name(method)) + "' is not implemented");
+    throw std::logic_error("a method without an implementation");
 }
 
 namespace {
