@@ -131,7 +131,16 @@ class Axis:
         return f"{self.symbol()} = {self.show(i)}"
 
     def log(self):
-        return not self.categorical and len(self) > 0 and bool(np.all(self.values > 0))
+        """A log scale for positive values unless they are evenly spaced (a linspace axis, say
+        a sparsity from 0.05 to 0.5): then every cell has the same width on a linear scale."""
+        if self.categorical or len(self) == 0 or not bool(np.all(self.values > 0)):
+            return False
+        v = np.sort(np.asarray(self.values, dtype=float))
+        if len(v) > 2:
+            steps = np.diff(v)
+            if np.allclose(steps, steps[0], rtol=1e-6):
+                return False
+        return True
 
     def index_of(self, value, option):
         """The index of VALUE on this axis: equal (relative 1e-9) for numbers, the name for names."""
@@ -406,7 +415,9 @@ def setup_axis(ax, axis, which, edges_, centres):
     set_scale("log" if axis.log() else "linear")
     set_lim(edges_[0], edges_[-1])
     set_ticks(centres)
-    set_labels([axis.show(i) for i in axis.order])
+    # Three significant digits: a logspace axis's 0.158489 is read as 0.158.
+    set_labels([axis.values[i] if axis.categorical else (f"{int(axis.values[i])}" if axis.integer
+                                                       else f"{axis.values[i]:.3g}") for i in axis.order])
 
 
 def setup_map_axes(ax, spec, x_geo, y_geo, title, first_column, last_row):
