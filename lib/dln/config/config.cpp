@@ -18,6 +18,38 @@ namespace po = boost::program_options;
 
 namespace dln::config {
 
+std::string one_line(const std::string& text, std::size_t max_bytes) {
+    std::string out;
+    const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+    const std::size_t n = text.size();
+    for (std::size_t i = 0; i < n;) {
+        // The length of a well-formed UTF-8 sequence starting here (1 for ASCII), 0 if none.
+        std::size_t len = 0;
+        const unsigned char c = p[i];
+        if (c >= 0x20 && c < 0x7f) len = 1;
+        else if (c >= 0xc2 && c <= 0xdf) len = 2;
+        else if (c >= 0xe0 && c <= 0xef) len = 3;
+        else if (c >= 0xf0 && c <= 0xf4) len = 4;
+        bool ok = len > 0 && i + len <= n;
+        for (std::size_t k = 1; ok && k < len; ++k) ok = (p[i + k] & 0xc0) == 0x80;
+        if (ok && len == 3) ok = !(c == 0xe0 && p[i + 1] < 0xa0) && !(c == 0xed && p[i + 1] >= 0xa0);  // overlong, surrogates
+        if (ok && len == 4) ok = !(c == 0xf0 && p[i + 1] < 0x90) && !(c == 0xf4 && p[i + 1] >= 0x90);
+        std::string piece;
+        if (ok) {
+            piece.assign(text, i, len);
+        } else {
+            char hex[8];
+            std::snprintf(hex, sizeof hex, "\\x%02x", c);
+            piece = hex;
+            len = 1;
+        }
+        if (out.size() + piece.size() > max_bytes) return out + "...";
+        out += piece;
+        i += len;
+    }
+    return out;
+}
+
 namespace {
 
 // A default as the key table shows it: the shortest text that reads back as the same double.

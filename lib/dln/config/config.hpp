@@ -15,12 +15,17 @@
 
 namespace dln::config {
 
-// A configuration error: what() is one line naming the key and the reason.
+// Text a user gave, made fit for one line of a message: control characters and bytes that are
+// not UTF-8 as \xNN, and at most max_bytes bytes (a cut marked "..."), never inside a character.
+std::string one_line(const std::string& text, std::size_t max_bytes = 400);
+
+// A configuration error: what() is one line naming the key and the reason, whatever bytes the
+// input held (one_line).
 class ConfigError : public std::runtime_error {
 public:
     ConfigError(const std::string& key, const std::string& reason)
-        : std::runtime_error(key + ": " + reason) {}
-    explicit ConfigError(const std::string& message) : std::runtime_error(message) {}
+        : std::runtime_error(one_line(key + ": " + reason)) {}
+    explicit ConfigError(const std::string& message) : std::runtime_error(one_line(message)) {}
 };
 
 struct Key {
