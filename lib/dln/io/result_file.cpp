@@ -323,6 +323,7 @@ void ResultFile::write_many(const std::string& group, std::span<const UnitRecord
         write_rows(datasets[k], curve_space, H5T_NATIVE_DOUBLE, curve.data(), n_time);
     }
     failpoint("writing");
+    if (n > 1) failpoint("writing-many");  // a group commit's write, not a replayed unit's
     std::vector<double> diverged_at(n), wall(n);
     std::vector<std::int8_t> failures(n), status(n);
     std::vector<char> messages(n * failure_length, '\0');
