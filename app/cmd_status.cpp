@@ -4,7 +4,9 @@
 //
 //   dln status out/quick.h5
 //   dln status out/quick.h5 --journal     # also every journal record: run, rank, unit, status
+#include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <set>
@@ -113,7 +115,20 @@ int status_command(const Args& args) {
             std::cout << "failed " << f.method << ' ' << f.where << " (" << f.failures
                       << (f.failures == 1 ? " time" : " times") << "): " << f.message << '\n';
         }
-        if (journal.exists()) print_journal(journal, every_record);
+        if (journal.exists()) {
+            print_journal(journal, every_record);
+            // The sweep may be running: say how current the file is. Its workers write what they
+            // finished at least every --commit-seconds (plus the time of the hand-out in progress).
+            std::error_code ec;
+            const auto written = std::filesystem::last_write_time(path, ec);
+            if (!ec) {
+                const double age =
+                    std::chrono::duration<double>(std::filesystem::file_time_type::clock::now() - written).count();
+                std::printf("%s last written %.1f s ago; a running sweep writes its finished units into it at least "
+                            "every --commit-seconds (0.2 s unless set) and its journal holds them first\n",
+                            path.c_str(), age < 0 ? 0.0 : age);
+            }
+        }
         return 0;
     } catch (const config::ConfigError& e) {
         return report_bad_input("status", e.what());

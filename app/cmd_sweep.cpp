@@ -10,8 +10,8 @@
 // kill -9, --resume replays OUT.h5.journal into the file, rebuilding it if it was damaged.
 // PETSC_OPTIONS is recorded in the file; --resume refuses one whose result-changing options differ.
 //
-// Rank 0 hands out work units; with N ranks, N - 1 compute (rank 0 sleeps between messages, so
-// on a 2-core machine -n 3 keeps both cores busy). -n 1 also works: that rank does everything.
+// Rank 0 hands out work units; with N ranks, N - 1 compute (rank 0 naps between messages and the
+// workers ask ahead, so on a 2-core machine -n 3 keeps both cores busy). -n 1 also works: that rank does everything.
 #include <mpi.h>
 
 #include <cstdio>
@@ -48,7 +48,7 @@ void parse_shard(const std::string& text, sweep::SweepOptions& options) {
 }
 
 std::optional<config::Config> read_on_root(const Args& args, sweep::SweepOptions& options, int& status) {
-    std::string shard;
+    std::string shard, batch = "auto";
     bool dry_run = false;
     po::options_description desc("Sweep", 110, 60);
     desc.add_options()
@@ -63,9 +63,14 @@ std::optional<config::Config> read_on_root(const Args& args, sweep::SweepOptions
         ("shard", po::value<std::string>(&shard)->value_name("k/K"),
          "compute only shard k of K (1 <= k <= K) into FILE: every K-th unit of the largest-first schedule; "
          "dln merge combines the shards")
-        ("batch", po::value<std::size_t>(&options.batch)->value_name("B")->default_value(16),
+        ("batch", po::value<std::string>(&batch)->value_name("B")->default_value("auto"),
          "run up to B sgd units of one dim and replicate together in lockstep, sharing every sample "
-         "(1: each alone); changes no result, only the speed")
+         "(1: each alone; auto: at least 16, more for units so short that handing them out would cost "
+         "more than computing them); changes no result, only the speed")
+        ("commit-seconds", po::value<double>(&options.commit_seconds)->value_name("S")->default_value(0.2),
+         "each worker makes its finished units durable (one sync of its journal for all of them), reports "
+         "them and writes them into FILE at least every S seconds (0: after every hand-out): how stale "
+         "FILE and dln status may be while the sweep runs")
         ("dry-run", po::bool_switch(&dry_run), "print the units in the order they would be computed, with their "
          "estimated cost and the total in core-hours; touch nothing")
         ("quiet,q", po::bool_switch(&options.quiet), "no progress lines");
@@ -80,8 +85,24 @@ std::optional<config::Config> read_on_root(const Args& args, sweep::SweepOptions
         auto config = config::resolve(vm);
         options.petsc_options = sweep::petsc_options_from_environment();
         if (vm.count("shard")) parse_shard(shard, options);
-        if (options.batch < 1 || options.batch > 4096) {
-            throw config::ConfigError("--batch", std::to_string(options.batch) + " is not between 1 and 4096");
+        if (batch == "auto") {
+            options.batch = sweep::kBatchAuto;
+        } else {
+            std::size_t used = 0;
+            long long b = 0;
+            try {
+                b = std::stoll(batch, &used);
+            } catch (const std::exception&) {
+                used = 0;
+            }
+            if (used != batch.size() || b < 1 || b > 4096) {
+                throw config::ConfigError("--batch", "'" + batch + "' is not auto or a number between 1 and 4096");
+            }
+            options.batch = static_cast<std::size_t>(b);
+        }
+        if (!(options.commit_seconds >= 0.0) || options.commit_seconds > 3600.0) {
+            throw config::ConfigError("--commit-seconds", std::to_string(options.commit_seconds) +
+                                                              " is not between 0 and 3600");
         }
         if (dry_run) {
             sweep::print_schedule(config, options, std::cout);

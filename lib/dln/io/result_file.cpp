@@ -5,6 +5,7 @@
 
 #include <hdf5.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -200,7 +201,15 @@ ResultFile ResultFile::create(MPI_Comm comm, const std::string& path, const Resu
 ResultFile ResultFile::open(MPI_Comm comm, const std::string& path, const ResultLayout& layout) {
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
     Handle fapl(check(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate"));
-    check(H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL), "H5Pset_fapl_mpio", 0);
+    // ROMIO's data sieving would turn a write of many scattered rows into read-modify-write of
+    // the span between them, racing with the other ranks' rows in it unless the file system
+    // locks byte ranges (many parallel ones do not): off, so each row is written as it is.
+    MPI_Info info;
+    MPI_Info_create(&info);
+    MPI_Info_set(info, "romio_ds_write", "disable");
+    const herr_t set = H5Pset_fapl_mpio(fapl, comm, info);
+    MPI_Info_free(&info);
+    check(set, "H5Pset_fapl_mpio", 0);
     const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl);
     if (file < 0) throw std::runtime_error("cannot open the HDF5 file '" + path + "' for writing");
     auto impl = std::make_unique<Impl>();
@@ -236,60 +245,118 @@ std::vector<std::int8_t> ResultFile::read_failures(const std::string& group) con
     return read_int8(impl_->datasets.at(group)[g.curves.size() + failures_ds], group + "/failures");
 }
 
+namespace {
+std::size_t write_calls = 0;
+}  // namespace
+
+std::size_t hdf5_write_calls() { return write_calls; }
+
 void ResultFile::write(const std::string& group, const UnitRecord& record) {
+    write_many(group, std::span<const UnitRecord>(&record, 1));
+}
+
+void ResultFile::write_many(const std::string& group, std::span<const UnitRecord> records) {
     if (!impl_ || impl_->file < 0) throw std::logic_error("writing to a closed result file");
+    if (records.empty()) return;
     const auto& layout = impl_->layout;
     const auto& g = layout.group(group);
     const auto& datasets = impl_->datasets.at(group);
-    if (record.position >= g.units()) throw std::invalid_argument("UnitRecord position outside /" + group);
-    // The row-major position as coordinates of the group's dims.
-    std::vector<hsize_t> start(g.dims.size());
-    std::size_t rest = record.position;
-    for (std::size_t k = g.dims.size(); k-- > 0;) {
-        start[k] = rest % g.dims[k].size();
-        rest /= g.dims[k].size();
-    }
     const std::size_t n_time = layout.time.size();
-    if (record.values.size() != g.curves.size() * n_time) {
-        throw std::invalid_argument("UnitRecord has the wrong number of values");
-    }
-    auto write_slab = [&](hid_t ds, hid_t mem_type, const void* data, hsize_t inner) {
-        std::vector<hsize_t> offset = start, count(start.size(), 1);
-        if (inner > 0) {
-            offset.push_back(0);
-            count.push_back(inner);
+    // Checked before anything is written.
+    for (const auto& record : records) {
+        if (record.position >= g.units()) throw std::invalid_argument("UnitRecord position outside /" + group);
+        if (record.values.size() != g.curves.size() * n_time) {
+            throw std::invalid_argument("UnitRecord has the wrong number of values");
         }
-        Handle file_space(check(H5Dget_space(ds), "H5Dget_space"));
-        check(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, offset.data(), nullptr, count.data(), nullptr),
-              "selecting a slab", 0);
-        const hsize_t n = inner > 0 ? inner : 1;
-        Handle mem_space(check(H5Screate_simple(1, &n, nullptr), "H5Screate_simple"));
+        if (!record.scalars.empty() && record.scalars.size() != g.scalars.size()) {
+            throw std::invalid_argument("UnitRecord has " + std::to_string(record.scalars.size()) +
+                                        " scalar values, /" + group + " has " + std::to_string(g.scalars.size()) +
+                                        " scalar fields");
+        }
+    }
+    // A hyperslab selection is traversed in the file's row-major order whatever order its blocks
+    // were added in, so the memory buffers follow the records sorted by position.
+    std::map<std::size_t, const UnitRecord*> by_position;
+    for (const auto& record : records) by_position[record.position] = &record;
+    std::vector<const UnitRecord*> sorted;
+    for (const auto& [position, record] : by_position) sorted.push_back(record);
+    const std::size_t n = sorted.size();
+    std::vector<std::vector<hsize_t>> starts(n, std::vector<hsize_t>(g.dims.size()));
+    for (std::size_t i = 0; i < n; ++i) {
+        std::size_t rest = sorted[i]->position;  // the row-major position as coordinates of the dims
+        for (std::size_t k = g.dims.size(); k-- > 0;) {
+            starts[i][k] = rest % g.dims[k].size();
+            rest /= g.dims[k].size();
+        }
+    }
+    // The rows of the records in a dataset of the group's dims (and inner values per unit).
+    auto select = [&](hid_t space, hsize_t inner) {
+        check(H5Sselect_none(space), "H5Sselect_none", 0);
+        std::vector<hsize_t> count(g.dims.size(), 1);
+        if (inner > 0) count.push_back(inner);
+        for (std::size_t i = 0; i < n; ++i) {
+            auto offset = starts[i];
+            if (inner > 0) offset.push_back(0);
+            check(H5Sselect_hyperslab(space, H5S_SELECT_OR, offset.data(), nullptr, count.data(), nullptr),
+                  "selecting a slab", 0);
+        }
+    };
+    const std::size_t base = g.curves.size();
+    Handle curve_space(check(H5Dget_space(datasets[0]), "H5Dget_space"));
+    Handle unit_space(check(H5Dget_space(datasets[base + status_ds]), "H5Dget_space"));
+    Handle failure_space(check(H5Dget_space(datasets[base + failure_ds]), "H5Dget_space"));
+    select(curve_space, n_time);
+    select(unit_space, 0);
+    select(failure_space, failure_length);
+    auto write_rows = [&](hid_t ds, hid_t file_space, hid_t mem_type, const void* data, std::size_t per_unit) {
+        const hsize_t elements = n * per_unit;
+        Handle mem_space(check(H5Screate_simple(1, &elements, nullptr), "H5Screate_simple"));
         // Independent transfer (the default): other ranks are busy computing their own units.
         check(H5Dwrite(ds, mem_type, mem_space, file_space, H5P_DEFAULT, data), "writing a slab", 0);
+        ++write_calls;
     };
+    std::vector<double> curve(n * n_time);
     for (std::size_t k = 0; k < g.curves.size(); ++k) {
-        write_slab(datasets[k], H5T_NATIVE_DOUBLE, record.values.data() + k * n_time, n_time);
+        for (std::size_t i = 0; i < n; ++i) {
+            std::copy_n(sorted[i]->values.data() + k * n_time, n_time, curve.data() + i * n_time);
+        }
+        write_rows(datasets[k], curve_space, H5T_NATIVE_DOUBLE, curve.data(), n_time);
     }
     failpoint("writing");
-    const std::size_t base = g.curves.size();
-    write_slab(datasets[base + diverged_at_ds], H5T_NATIVE_DOUBLE, &record.diverged_at, 0);
-    write_slab(datasets[base + wall_seconds_ds], H5T_NATIVE_DOUBLE, &record.wall_seconds, 0);
-    write_slab(datasets[base + failures_ds], H5T_NATIVE_INT8, &record.failures, 0);
-    char message[failure_length] = {};
-    record.message.copy(message, failure_length - 1);
+    if (n > 1) failpoint("writing-many");  // a group commit's write, not a replayed unit's
+    std::vector<double> diverged_at(n), wall(n);
+    std::vector<std::int8_t> failures(n), status(n);
+    std::vector<char> messages(n * failure_length, '\0');
+    for (std::size_t i = 0; i < n; ++i) {
+        diverged_at[i] = sorted[i]->diverged_at;
+        wall[i] = sorted[i]->wall_seconds;
+        failures[i] = sorted[i]->failures;
+        status[i] = static_cast<std::int8_t>(sorted[i]->status);
+        sorted[i]->message.copy(messages.data() + i * failure_length, failure_length - 1);
+    }
+    write_rows(datasets[base + diverged_at_ds], unit_space, H5T_NATIVE_DOUBLE, diverged_at.data(), 1);
+    write_rows(datasets[base + wall_seconds_ds], unit_space, H5T_NATIVE_DOUBLE, wall.data(), 1);
+    write_rows(datasets[base + failures_ds], unit_space, H5T_NATIVE_INT8, failures.data(), 1);
     Handle char_type(check(H5Tcopy(H5T_C_S1), "H5Tcopy"));
     check(H5Tset_size(char_type, 1), "H5Tset_size", 0);
-    write_slab(datasets[base + failure_ds], char_type, message, failure_length);
-    if (!record.scalars.empty() && record.scalars.size() != g.scalars.size()) {
-        throw std::invalid_argument("UnitRecord has " + std::to_string(record.scalars.size()) + " scalar values, /" +
-                                    group + " has " + std::to_string(g.scalars.size()) + " scalar fields");
-    }
+    write_rows(datasets[base + failure_ds], failure_space, char_type, messages.data(), failure_length);
     for (std::size_t k = 0; k < g.scalars.size(); ++k) {
-        const auto bytes = scalar_bytes(record.scalars.empty() ? std::nan("") : record.scalars[k]);
-        write_slab(datasets[base + extra_count + k], memory_type(g.scalars[k].type), bytes.data(g.scalars[k].type), 0);
+        const auto type = g.scalars[k].type;
+        std::vector<double> f64(n);
+        std::vector<std::int64_t> i64(n);
+        std::vector<std::int8_t> i8(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto bytes = scalar_bytes(sorted[i]->scalars.empty() ? std::nan("") : sorted[i]->scalars[k]);
+            f64[i] = bytes.f64;
+            i64[i] = bytes.i64;
+            i8[i] = bytes.i8;
+        }
+        const void* data = type == ScalarType::int64 ? static_cast<const void*>(i64.data())
+                           : type == ScalarType::int8 ? static_cast<const void*>(i8.data())
+                                                      : static_cast<const void*>(f64.data());
+        write_rows(datasets[base + extra_count + k], unit_space, memory_type(type), data, 1);
     }
-    const auto status = static_cast<std::int8_t>(record.status);
-    write_slab(datasets[base + status_ds], H5T_NATIVE_INT8, &status, 0);
+    write_rows(datasets[base + status_ds], unit_space, H5T_NATIVE_INT8, status.data(), 1);
 }
 
 void ResultFile::close() {

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -136,6 +137,10 @@ public:
     // Independent: any rank, any time between create() and close(). The status goes last, so a
     // unit whose write was cut short reads as it was before.
     void write(const std::string& group, const UnitRecord& record);
+    // The same for many units of a group at once: one H5Dwrite per dataset for all of them (a
+    // selection of their rows), so a worker's group commit costs a dozen writes, not a dozen per
+    // unit. Every dataset's status goes last, as above; of two records of one unit the last wins.
+    void write_many(const std::string& group, std::span<const UnitRecord> records);
 
     // Collective.
     void close();
@@ -147,6 +152,9 @@ private:
     explicit ResultFile(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };
+
+// This process's H5Dwrite calls of ResultFile so far, for DLN_IO_STATS.
+std::size_t hdf5_write_calls();
 
 // "'F' is a dln-sweep/1 file (written by dln V); this dln ... reads dln-sweep/2 only: ..." or
 // "'F' is not a dln sweep file (schema 'S')": the line for a file of another schema.

@@ -76,11 +76,25 @@ public:
     ~JournalWriter();
 
     // When this returns the record is on disk (fdatasync): it survives the death of the process.
+    // Records added before it and not yet committed go with it, first.
     void append(const std::string& method, const UnitRecord& record);
+
+    // Group commit: add() keeps records in memory; commit() writes all of them at once and syncs
+    // once (fdatasync), so many units cost one sync. When commit() returns, every record added is
+    // on disk. Records added and not committed are lost if the process dies (their units were not
+    // reported done, so a resume computes them).
+    void add(const std::string& method, const UnitRecord& record);
+    void commit();
+    std::size_t uncommitted() const { return uncommitted_; }
 
 private:
     std::string path_;
-    int fd_ = -1;  // opened on the first append: ranks that compute nothing leave no file
+    int fd_ = -1;  // opened on the first commit: ranks that compute nothing leave no file
+    std::string buffer_;  // encoded records not yet written
+    std::size_t uncommitted_ = 0;
 };
+
+// This process's journal syncs so far (fdatasync calls of JournalWriter), for DLN_IO_STATS.
+std::size_t journal_syncs();
 
 }  // namespace dln::io

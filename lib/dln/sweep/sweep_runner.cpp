@@ -1,3 +1,6 @@
+// The sweep's driver: the master's loop, the worker's loop (ask ahead, compute, commit in
+// groups) and the one-rank loop. The schedule (sweep_schedule.hpp), the output plan
+// (output_plan.hpp) and the messages (sweep_protocol.hpp) are apart, each testable alone.
 #include "dln/sweep/sweep_runner.hpp"
 
 #include <fcntl.h>
@@ -9,7 +12,10 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <deque>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -23,6 +29,8 @@
 #include "dln/io/sweep_journal.hpp"
 #include "dln/sweep/petsc_options.hpp"
 #include "dln/sweep/sweep_grid.hpp"
+#include "dln/sweep/sweep_protocol.hpp"
+#include "dln/sweep/sweep_schedule.hpp"
 #include "dln/sweep/stop_request.hpp"
 #include "dln/sweep/unit_runner.hpp"
 #include "dln/version.hpp"
@@ -30,30 +38,11 @@
 namespace dln::sweep {
 namespace {
 
-constexpr int kTagReport = 1;  // worker -> master: "finished this task, give me another"
-constexpr int kTagTask = 2;    // master -> worker: a task index, or -1 to stop
-
 using Task = SweepGrid::Task;
+using protocol::Report;
+using Clock = std::chrono::steady_clock;
 
-constexpr std::int32_t kAbandoned = -1;  // a unit given up when the sweep was asked to stop
-
-struct Report {
-    std::int64_t task = -1;  // -1: the worker's first request
-    std::int32_t status = 0;  // io::UnitStatus, or kAbandoned
-    std::int32_t stopping = 0;  // the worker leaves: it was asked to stop, and wants no reply
-    std::int32_t failures = 0;  // of a failed unit: how often it has failed now
-    std::int32_t unmet = 0;     // a finished pde unit that did not meet pde.rtol
-    double wall_seconds = 0.0;
-};
-
-// A task to compute and how often it failed before (its record counts one more if it fails again).
-struct Assignment {
-    std::int64_t task = -1;  // -1: no more work
-    std::int64_t failures = 0;
-};
-
-// How often a failed unit is computed before a resume leaves it alone: once, then one retry.
-constexpr std::int8_t kAttempts = 2;
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 class Progress {
 public:
@@ -63,8 +52,8 @@ public:
         summary_.units = todo;
     }
 
-    void record(const Report& report) {
-        if (report.status == kAbandoned) {
+    void record(const protocol::Report& report) {
+        if (report.status == protocol::kAbandoned) {
             ++summary_.abandoned;
             return;
         }
@@ -116,32 +105,10 @@ private:
     SweepSummary summary_;
 };
 
-// Journals a computed record, then writes it into the file: the journal comes first, so a unit
-// in the file is always in the journal too, and a crash between the two loses nothing.
-Report journal_and_write(model::Method method, io::UnitRecord& record, const Assignment& assignment,
-                         io::ResultFile& file, io::JournalWriter& journal) {
-    if (record.status == io::UnitStatus::failed) {
-        record.failures = static_cast<std::int8_t>(std::min<std::int64_t>(assignment.failures + 1, 127));
-    }
-    const std::string group(model::name(method));
-    journal.append(group, record);
-    io::failpoint("journaled");
-    file.write(group, record);
-    Report done;
-    done.task = assignment.task;
-    done.status = static_cast<std::int32_t>(record.status);
-    done.failures = record.failures;
-    done.unmet = record.warning.empty() ? 0 : 1;
-    done.wall_seconds = record.wall_seconds;
-    return done;
-}
-
-// Computes a hand-out (one task, or sgd tasks of one dim and replicate in lockstep) and writes
-// each of its units. One bad unit must not end a sweep of hundreds: a unit that throws is
-// recorded as failed and the sweep goes on; a stop request abandons the whole hand-out.
-std::vector<Report> compute_and_write(const SweepGrid& grid, const std::vector<Task>& tasks,
-                                      std::span<const Assignment> batch, io::ResultFile& file,
-                                      io::JournalWriter& journal) {
+// A hand-out computed: its records, or nothing if a stop request abandoned it. One bad unit must
+// not end a sweep of hundreds: a unit that throws is recorded as failed and the sweep goes on.
+std::optional<std::vector<io::UnitRecord>> compute(const SweepGrid& grid, std::span<const Assignment> batch) {
+    const auto& tasks = grid.tasks();
     const auto method = tasks[static_cast<std::size_t>(batch.front().task)].method;
     std::vector<const WorkUnit*> units;
     for (const auto& a : batch) units.push_back(&grid.unit(tasks[static_cast<std::size_t>(a.task)].unit));
@@ -153,155 +120,217 @@ std::vector<Report> compute_and_write(const SweepGrid& grid, const std::vector<T
             records = compute_sgd_batch(grid, units, &stop_flag());
         }
     } catch (const sim::Cancelled&) {
-        std::vector<Report> abandoned(batch.size());
-        for (std::size_t i = 0; i < batch.size(); ++i) {
-            abandoned[i].task = batch[i].task;
-            abandoned[i].status = kAbandoned;
-        }
-        return abandoned;
+        return std::nullopt;
     } catch (const std::exception& e) {
         records.clear();
         for (const auto* unit : units) records.push_back(failed_record(grid, *unit, method, e.what()));
     }
-    std::vector<Report> reports;
     for (std::size_t i = 0; i < batch.size(); ++i) {
         if (records[i].status == io::UnitStatus::failed) {
+            records[i].failures = static_cast<std::int8_t>(std::min<std::int64_t>(batch[i].failures + 1, 127));
             std::cerr << "dln: " << model::name(method) << ' ' << grid.describe(*units[i], method)
                       << " failed: " << records[i].message << '\n';
         }
         // The worker that computed it says so, once; the master counts it in the summary.
         if (!records[i].warning.empty()) std::cerr << "dln sweep: warning: " << records[i].warning << '\n';
-        reports.push_back(journal_and_write(method, records[i], batch[i], file, journal));
     }
-    return reports;
+    return records;
 }
 
-// The hand-outs: sgd tasks of the same dim and replicate in batches of at most batch_max (near
-// equal sizes), the other tasks alone, most expensive first. Batching changes no result (each
-// member is bitwise its lone run), only how often the samples are drawn.
-std::vector<std::vector<Assignment>> form_batches(const SweepGrid& grid, const std::vector<Assignment>& todo,
-                                                  std::size_t batch_max) {
-    const auto& tasks = grid.tasks();
-    std::vector<std::vector<Assignment>> batches;
-    // Keyed by the unit with lr and alpha at their first values: one dim, model, data and replicate.
-    std::map<std::size_t, std::vector<Assignment>> groups;
-    std::vector<std::size_t> group_order;
-    for (const auto& a : todo) {
-        const auto& task = tasks[static_cast<std::size_t>(a.task)];
-        if (task.method != model::Method::sgd || batch_max <= 1) {
-            batches.push_back({a});
-            continue;
+// Group commit. Finished units wait here until flush(), which makes them durable in the journal
+// with one fdatasync, then reports them (only units on disk are ever reported done), then writes
+// them into the file in one write per dataset. The journal comes first, so a unit in the file is
+// always in the journal too, and a crash anywhere loses nothing that was reported.
+class Committer {
+public:
+    using Sink = std::function<void(std::vector<Report>&)>;
+    Committer(const SweepGrid& grid, io::ResultFile& file, io::JournalWriter& journal, Sink sink)
+        : grid_(grid), file_(file), journal_(journal), sink_(std::move(sink)) {}
+
+    void add(std::span<const Assignment> batch, std::vector<io::UnitRecord>& records) {
+        if (reports_.empty()) first_ = Clock::now();
+        const auto method = grid_.tasks()[static_cast<std::size_t>(batch.front().task)].method;
+        const std::string group(model::name(method));
+        auto& pending = records_[group];
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            journal_.add(group, records[i]);
+            Report done;
+            done.task = batch[i].task;
+            done.status = static_cast<std::int32_t>(records[i].status);
+            done.failures = records[i].failures;
+            done.unmet = records[i].warning.empty() ? 0 : 1;
+            done.wall_seconds = records[i].wall_seconds;
+            reports_.push_back(done);
+            pending.push_back(std::move(records[i]));
         }
-        const auto key = grid.batch_key(grid.unit(task.unit));
-        if (!groups.count(key)) group_order.push_back(key);
-        groups[key].push_back(a);
+        units_ += batch.size();
     }
-    for (const auto& key : group_order) {
-        const auto& group = groups[key];
-        const std::size_t count = (group.size() + batch_max - 1) / batch_max;
-        std::size_t begin = 0;
-        for (std::size_t b = 0; b < count; ++b) {
-            const std::size_t size = group.size() / count + (b < group.size() % count ? 1 : 0);
-            batches.emplace_back(group.begin() + static_cast<std::ptrdiff_t>(begin),
-                                 group.begin() + static_cast<std::ptrdiff_t>(begin + size));
-            begin += size;
+    bool pending() const { return !reports_.empty(); }
+    std::size_t size() const { return reports_.size(); }
+    double age() const { return pending() ? seconds_since(first_) : 0.0; }
+
+    void flush() {
+        if (reports_.empty()) return;
+        journal_.commit();
+        io::failpoint("journaled");
+        sink_(reports_);
+        for (auto& [group, records] : records_) {
+            if (!records.empty()) file_.write_many(group, records);
+            records.clear();
         }
+        reports_.clear();
     }
-    auto cost = [&](const std::vector<Assignment>& batch) {
-        double c = 0.0;
-        for (const auto& a : batch) c += tasks[static_cast<std::size_t>(a.task)].cost;
-        return c;
-    };
-    std::stable_sort(batches.begin(), batches.end(),
-                     [&](const auto& x, const auto& y) { return cost(x) > cost(y); });
-    return batches;
+    std::size_t units() const { return units_; }
+
+private:
+    const SweepGrid& grid_;
+    io::ResultFile& file_;
+    io::JournalWriter& journal_;
+    Sink sink_;
+    std::vector<Report> reports_;
+    std::map<std::string, std::vector<io::UnitRecord>> records_;
+    Clock::time_point first_;
+    std::size_t units_ = 0;
+};
+
+// The most finished units a worker keeps before it commits them, whatever the time.
+constexpr std::size_t kCommitUnits = 8192;
+
+// Whether to commit what is pending before computing a hand-out that should take `cost`
+// seconds: when waiting for it would leave the pending units unreported beyond the bound.
+bool commit_before(const Committer& c, double cost, const SweepOptions& options) {
+    return c.pending() && c.age() + cost > options.commit_seconds;
 }
+bool commit_after(const Committer& c, const SweepOptions& options) {
+    return c.pending() && (c.age() >= options.commit_seconds || c.size() >= kCommitUnits);
+}
+
+// A worker asks ahead for hand-outs worth about this many estimated seconds (at least one, at
+// most kPrefetchMax), so it never waits for the master between them.
+constexpr double kPrefetchSeconds = 0.005;
+constexpr std::size_t kPrefetchMax = 64;
 
 void master(MPI_Comm comm, int size, const std::vector<std::vector<Assignment>>& batches, Progress& progress) {
     std::size_t next = 0;
     int running = size - 1;
-    std::vector<Report> reports;
+    const std::size_t workers = static_cast<std::size_t>(size - 1);
+    std::size_t unreported = 0;  // units not yet reported, handed out or not
+    for (const auto& b : batches) unreported += b.size();
+    // Per worker: hand-outs asked for and not yet answered, and units handed out and not yet
+    // reported. A worker that holds units gets more only while it holds under half its fair
+    // share of what is left, so asking ahead never leaves another worker idle at the end; one
+    // that holds none always gets one, so every request is answered in the end.
+    struct Worker {
+        std::int32_t wants = 0;
+        std::size_t held = 0;
+    };
+    std::vector<Worker> state(static_cast<std::size_t>(size));
+    static const std::vector<Assignment> none;
+    auto serve = [&](int w) {
+        auto& s = state[static_cast<std::size_t>(w)];
+        while (s.wants > 0) {
+            if (next < batches.size() && !stop_requested()) {
+                const std::size_t fair = unreported / (2 * workers);
+                if (s.held > 0 && s.held + batches[next].size() > fair) return;  // later, after its reports
+                protocol::send_handout(comm, w, batches[next]);
+                s.held += batches[next].size();
+                ++next;
+            } else {
+                protocol::send_handout(comm, w, none);
+            }
+            --s.wants;
+        }
+    };
+    protocol::WorkerMessage message;
+    // While messages arrive the master takes them one after another; when none is waiting it
+    // sleeps, a little longer each time up to 1 ms, which keeps it off the CPU (on N cores, N
+    // workers and the master share them without loss). The workers ask ahead, so the master's
+    // wake-up latency is hidden behind the hand-outs they hold.
+    auto nap = std::chrono::microseconds(20);
     while (running > 0) {
-        int ready = 0;
-        MPI_Status status;
-        MPI_Iprobe(MPI_ANY_SOURCE, kTagReport, comm, &ready, &status);
-        if (!ready) {
-            // Sleeping rather than spinning in a blocking receive keeps the master off the CPU, so
-            // on a machine with N cores N workers and the master share them without loss.
-            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        int source = 0;
+        if (!protocol::receive(comm, message, source, false)) {
+            std::this_thread::sleep_for(nap);
+            nap = std::min(nap * 2, std::chrono::microseconds(1000));
             continue;
         }
-        int bytes = 0;
-        MPI_Get_count(&status, MPI_BYTE, &bytes);
-        reports.resize(static_cast<std::size_t>(bytes) / sizeof(Report));
-        MPI_Recv(reports.data(), bytes, MPI_BYTE, status.MPI_SOURCE, kTagReport, comm, MPI_STATUS_IGNORE);
-        bool stopping = false;
-        for (const auto& report : reports) {
-            if (report.task >= 0) progress.record(report);
-            stopping = stopping || report.stopping;
+        nap = std::chrono::microseconds(20);
+        auto& s = state[static_cast<std::size_t>(source)];
+        for (const auto& report : message.reports) {
+            progress.record(report);
+            s.held -= std::min<std::size_t>(s.held, 1);
+            unreported -= std::min<std::size_t>(unreported, 1);
         }
-        if (stopping) {  // the worker has left; it waits for nothing
-            --running;
-            continue;
-        }
-        static const std::vector<Assignment> none;
-        const std::vector<Assignment>* handout = &none;
-        if (next < batches.size() && !stop_requested()) {
-            handout = &batches[next++];
+        s.wants += message.want;
+        serve(source);
+        if (message.leaving) --running;
+    }
+}
+
+void worker(MPI_Comm comm, const SweepGrid& grid, io::ResultFile& file, io::JournalWriter& journal,
+            const SweepOptions& options, std::size_t& units) {
+    Committer committer(grid, file, journal, [&](std::vector<Report>& reports) {
+        protocol::WorkerMessage m;
+        m.reports = reports;
+        protocol::send(comm, m);
+    });
+    std::deque<std::vector<Assignment>> queue;
+    std::size_t outstanding = 0;  // asked for, not yet received
+    bool ended = false;           // the master has no more work
+    auto ask = [&](std::size_t n) {
+        if (n == 0 || ended) return;
+        protocol::WorkerMessage m;
+        m.want = static_cast<std::int32_t>(n);
+        protocol::send(comm, m);
+        outstanding += n;
+    };
+    auto take = [&] {
+        auto handout = protocol::receive_handout(comm);
+        --outstanding;
+        if (handout.empty()) {
+            ended = true;
         } else {
-            --running;
+            queue.push_back(std::move(handout));
         }
-        MPI_Send(handout->data(), static_cast<int>(2 * handout->size()), MPI_INT64_T, status.MPI_SOURCE, kTagTask, comm);
-    }
-}
-
-void worker(MPI_Comm comm, const SweepGrid& grid, const std::vector<Task>& tasks, io::ResultFile& file,
-            io::JournalWriter& journal) {
-    std::vector<Report> reports(1);  // the first request: no task
-    std::vector<Assignment> batch;
+    };
+    std::vector<Report> abandoned;
+    ask(2);
     while (true) {
-        const int stopping = stop_requested() ? 1 : 0;
-        for (auto& report : reports) report.stopping = stopping;
-        MPI_Send(reports.data(), static_cast<int>(reports.size() * sizeof(Report)), MPI_BYTE, 0, kTagReport, comm);
-        if (stopping) return;
-        MPI_Status status;
-        MPI_Probe(0, kTagTask, comm, &status);
-        int count = 0;
-        MPI_Get_count(&status, MPI_INT64_T, &count);
-        batch.resize(static_cast<std::size_t>(count) / 2);
-        MPI_Recv(batch.data(), count, MPI_INT64_T, 0, kTagTask, comm, MPI_STATUS_IGNORE);
-        if (batch.empty()) return;
-        reports = compute_and_write(grid, tasks, batch, file, journal);
-    }
-}
-
-// The tasks still to compute: all of them, or on resume those pending, and those failed fewer
-// than kAttempts times (all failed ones with retry_failed). Read on rank 0, which hands them out.
-std::vector<Assignment> tasks_to_do(const SweepGrid& grid, const io::ResultFile* file, const SweepOptions& options) {
-    const auto& tasks = grid.tasks();
-    const auto& c = grid.config();
-    std::map<model::Method, std::vector<std::int8_t>> status, failures;
-    if (file) {
-        for (const auto method : c.methods) {
-            status[method] = file->read_status(std::string(model::name(method)));
-            failures[method] = file->read_failures(std::string(model::name(method)));
+        while (outstanding > 0 && protocol::handout_waiting(comm)) take();
+        if (stop_requested()) break;
+        if (queue.empty()) {
+            if (ended && outstanding == 0) break;
+            committer.flush();  // nothing to do until the master answers: report what is done
+            take();
+            continue;
         }
-    }
-    std::vector<Assignment> todo;
-    for (std::size_t i = 0; i < tasks.size(); ++i) {
-        if (i % options.shards != options.shard - 1) continue;  // another shard's
-        Assignment assignment{static_cast<std::int64_t>(i), 0};
-        if (file) {
-            const auto method = tasks[i].method;
-            const std::size_t where = grid.position(method, grid.unit(tasks[i].unit));
-            const auto s = static_cast<io::UnitStatus>(status.at(method).at(where));
-            assignment.failures = failures.at(method).at(where);
-            if (s == io::UnitStatus::done || s == io::UnitStatus::diverged) continue;
-            if (s == io::UnitStatus::failed && assignment.failures >= kAttempts && !options.retry_failed) continue;
+        auto handout = std::move(queue.front());
+        queue.pop_front();
+        const double cost = handout_cost(grid, handout);
+        if (!ended) {  // ask ahead before computing and writing
+            const double want = cost > 0.0 ? std::ceil(kPrefetchSeconds / cost) : static_cast<double>(kPrefetchMax);
+            const std::size_t slots = std::clamp<std::size_t>(static_cast<std::size_t>(std::min(want, 1e6)), 1, kPrefetchMax);
+            const std::size_t held = queue.size() + outstanding;
+            if (held < slots) ask(slots - held);
         }
-        todo.push_back(assignment);
+        if (commit_before(committer, cost, options)) committer.flush();
+        auto records = compute(grid, handout);
+        if (!records) {
+            for (const auto& a : handout) abandoned.push_back({a.task, protocol::kAbandoned});
+            break;
+        }
+        committer.add(handout, *records);
+        if (commit_after(committer, options)) committer.flush();
     }
-    return todo;
+    committer.flush();  // what finished before a stop is kept and reported
+    units = committer.units();
+    // Every hand-out asked for is answered: receive them (a stopping worker computes none), then leave.
+    while (outstanding > 0) take();
+    protocol::WorkerMessage leaving;
+    leaving.leaving = true;
+    leaving.stopping = stop_requested();
+    leaving.reports = std::move(abandoned);
+    protocol::send(comm, leaving);
 }
 
 // Rank 0, on resume: writes every unit of the journal into the file, the last record of a unit
@@ -358,25 +387,13 @@ bool share_setup(MPI_Comm comm, const config::Config* on_root, config::Config& c
     config = rank == 0 ? *on_root : config::parse_ini_text(ini);
     broadcast_string(comm, options.output);
     broadcast_string(comm, options.petsc_options);
-    int flags[8] = {options.overwrite, options.quiet, options.resume, options.retry_failed,
-                    static_cast<int>(options.plan), static_cast<int>(options.shard), static_cast<int>(options.shards),
-                    static_cast<int>(options.batch)};
-    MPI_Bcast(flags, 8, MPI_INT, 0, comm);
-    options.batch = static_cast<std::size_t>(flags[7]);
-    options.shard = static_cast<std::uint32_t>(flags[5]);
-    options.shards = static_cast<std::uint32_t>(flags[6]);
-    options.overwrite = flags[0] != 0;
-    options.quiet = flags[1] != 0;
-    options.resume = flags[2] != 0;
-    options.retry_failed = flags[3] != 0;
-    options.plan = static_cast<OutputPlan>(flags[4]);
-    if (rank != 0) options.log = nullptr;  // progress comes from rank 0 only
+    std::string fields = rank == 0 ? protocol::encode_options(options) : std::string();
+    broadcast_string(comm, fields);
+    if (rank != 0) {
+        protocol::decode_options(fields, options);
+        options.log = nullptr;  // progress comes from rank 0 only
+    }
     return true;
-}
-
-std::string shard_label(const SweepOptions& options) {
-    if (options.shards <= 1) return {};
-    return std::to_string(options.shard) + "/" + std::to_string(options.shards);
 }
 
 void print_schedule(const config::Config& config, const SweepOptions& options, std::ostream& out) {
@@ -412,93 +429,6 @@ void print_schedule(const config::Config& config, const SweepOptions& options, s
     out << line;
 }
 
-OutputPlan plan_output(const config::Config& config, const SweepOptions& options, std::string& note) {
-    namespace fs = std::filesystem;
-    const io::SweepJournal journal(options.output);
-    auto checked_create = [&](bool overwrite) {
-        try {
-            io::ResultFile::check_can_create(options.output, overwrite);
-        } catch (const std::invalid_argument& e) {
-            throw config::ConfigError("--output", e.what());
-        }
-    };
-    if (!options.resume) {
-        checked_create(options.overwrite);
-        if (journal.exists() && !options.overwrite) {
-            throw config::ConfigError("--output", "'" + journal.directory() +
-                                                      "' holds the units of an unfinished sweep; continue it "
-                                                      "with --resume or start again with --force");
-        }
-        return OutputPlan::create;
-    }
-    if (options.overwrite) throw config::ConfigError("--resume", "cannot be combined with --force");
-    checked_create(true);  // the directory exists and the path is not a directory
-    auto refuse_other_config = [&](const std::string& stored, const std::string& where) {
-        const auto keys = config::differing_keys(stored, config.ini);
-        if (keys.empty()) return;
-        std::string list;
-        for (const auto& k : keys) list += (list.empty() ? "" : ", ") + k;
-        throw config::ConfigError("--resume", "'" + where + "' was made with another configuration (" + list +
-                                                  " differ); resume with the same keys");
-    };
-    // PETSC_OPTIONS changes the PDE's results: a sweep with a pde continues only under options that
-    // agree with the stored ones in every option that is not diagnostic (petsc_options.hpp).
-    auto refuse_other_petsc = [&](const std::string& stored, const std::string& where) {
-        if (!config.has_method(model::Method::pde)) return;
-        if (result_petsc_options(stored) == result_petsc_options(options.petsc_options)) return;
-        throw config::ConfigError("--resume", "'" + where + "' was computed with PETSC_OPTIONS " +
-                                                  show_petsc_options(stored) + ", this run has PETSC_OPTIONS " +
-                                                  show_petsc_options(options.petsc_options) +
-                                                  "; they differ in options that change results: resume with the same");
-    };
-    if (journal.exists()) {
-        if (!journal.config().empty()) refuse_other_config(journal.config(), journal.directory());
-        if (const auto stored = journal.petsc_options()) refuse_other_petsc(*stored, journal.directory());
-        try {
-            journal.read();  // a journal of another record format cannot be replayed: say so now
-        } catch (const io::JournalFormatError& e) {
-            throw config::ConfigError("--resume", e.what());
-        }
-    }
-    std::error_code ec;
-    if (fs::exists(options.output, ec)) {
-        std::string damage;
-        try {
-            const auto stored = io::summarize(options.output);
-            refuse_other_config(stored.config, options.output);
-            refuse_other_petsc(stored.petsc_options, options.output);
-            // Another version may draw other random numbers (0.2.0 and 0.3.0 changed the stream): a file
-            // finished by this one would mix two streams.
-            if (stored.version != version) {
-                throw config::ConfigError("--resume", "'" + options.output + "' was written by dln " + stored.version +
-                                                          ", this is dln " + version +
-                                                          ", whose results may differ; start again with --force");
-            }
-            if (stored.shard != shard_label(options)) {
-                throw config::ConfigError("--shard", "'" + options.output + "' holds " +
-                                                         (stored.shard.empty() ? "a whole sweep" : "shard " + stored.shard) +
-                                                         ", not " + (options.shards > 1 ? "shard " + shard_label(options) : "a whole sweep"));
-            }
-            io::ResultFile::check_layout(options.output, result_layout(SweepGrid(config)));
-        } catch (const std::invalid_argument& e) {
-            damage = e.what();
-        }
-        if (damage.empty()) return OutputPlan::resume;
-        if (!journal.exists()) {
-            throw config::ConfigError("--resume", damage + ", and there is no journal '" + journal.directory() +
-                                                      "' to rebuild it from; start again with --force");
-        }
-        note = "dln sweep: " + damage + "; rebuilding it from " + journal.directory();
-        return OutputPlan::rebuild;
-    }
-    if (journal.exists()) {
-        note = "dln sweep: '" + options.output + "' is missing; rebuilding it from " + journal.directory();
-        return OutputPlan::rebuild;
-    }
-    note = "dln sweep: nothing to resume at '" + options.output + "'; starting the sweep";
-    return OutputPlan::create;
-}
-
 SweepSummary run_sweep(MPI_Comm comm, const config::Config& config, const SweepOptions& options) {
     int rank = 0, size = 1;
     MPI_Comm_rank(comm, &rank);
@@ -531,21 +461,44 @@ SweepSummary run_sweep(MPI_Comm comm, const config::Config& config, const SweepO
     std::vector<Assignment> todo;
     if (rank == 0) {
         if (options.plan != OutputPlan::create) replayed = replay_journal(grid, journal, file, log);
-        todo = tasks_to_do(grid, options.plan == OutputPlan::create ? nullptr : &file, options);
+        std::optional<UnitStates> states;
+        if (options.plan != OutputPlan::create) {
+            states.emplace();
+            for (const auto method : config.methods) {
+                states->status[method] = file.read_status(std::string(model::name(method)));
+                states->failures[method] = file.read_failures(std::string(model::name(method)));
+            }
+        }
+        todo = tasks_to_do(grid, states ? &*states : nullptr, options);
     }
     Progress progress(grid, tasks, todo.size(), options);
     const auto batches = form_batches(grid, todo, options.batch);
+    std::size_t units = 0;  // computed by this rank
     if (size == 1) {
+        Committer committer(grid, file, journal_writer, [&](std::vector<Report>& reports) {
+            for (const auto& report : reports) progress.record(report);
+        });
         for (const auto& batch : batches) {
             if (stop_requested()) break;
-            const auto reports = compute_and_write(grid, tasks, batch, file, journal_writer);
-            for (const auto& report : reports) progress.record(report);
-            if (reports.front().status == kAbandoned) break;
+            if (commit_before(committer, handout_cost(grid, batch), options)) committer.flush();
+            auto records = compute(grid, batch);
+            if (!records) {
+                for (const auto& a : batch) progress.record({a.task, protocol::kAbandoned});
+                break;
+            }
+            committer.add(batch, *records);
+            if (commit_after(committer, options)) committer.flush();
         }
+        committer.flush();
+        units = committer.units();
     } else if (rank == 0) {
         master(comm, size, batches, progress);
     } else {
-        worker(comm, grid, tasks, file, journal_writer);
+        worker(comm, grid, file, journal_writer, options, units);
+    }
+    if (std::getenv("DLN_IO_STATS") != nullptr) {
+        std::fprintf(stderr, "dln sweep: io stats rank %d units %zu syncs %zu writes %zu\n", rank, units,
+                     io::journal_syncs(), io::hdf5_write_calls());
     }
     io::failpoint("closing");
     file.close();
