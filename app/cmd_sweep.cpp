@@ -22,6 +22,7 @@
 #include "cli.hpp"
 #include "standalone_mpi.hpp"
 #include "dln/config/config.hpp"
+#include "dln/config/axis.hpp"
 #include "dln/io/failpoint.hpp"
 #include "dln/io/result_file.hpp"
 #include "dln/pde/petsc_session.hpp"
@@ -48,7 +49,7 @@ void parse_shard(const std::string& text, sweep::SweepOptions& options) {
 }
 
 std::optional<config::Config> read_on_root(const Args& args, sweep::SweepOptions& options, int& status) {
-    std::string shard, batch = "auto";
+    std::string shard, batch = "auto", stripe = "0";
     bool dry_run = false;
     po::options_description desc("Sweep", 110, 60);
     desc.add_options()
@@ -71,6 +72,9 @@ std::optional<config::Config> read_on_root(const Args& args, sweep::SweepOptions
          "each worker makes its finished units durable (one sync of its journal for all of them), reports "
          "them and writes them into FILE at least every S seconds (0: after every hand-out): how stale "
          "FILE and dln status may be while the sweep runs")
+        ("stripe-size", po::value<std::string>(&stripe)->value_name("BYTES")->default_value("0"),
+         "on a parallel file system, its stripe size (e.g. 1048576; Lustre: lfs getstripe -S DIR): datasets of "
+         "64 KiB and more start on stripe boundaries (0: packed, for local disks); changes no result")
         ("dry-run", po::bool_switch(&dry_run), "print the units in the order they would be computed, with their "
          "estimated cost and the total in core-hours; touch nothing")
         ("quiet,q", po::bool_switch(&options.quiet), "no progress lines");
@@ -103,6 +107,11 @@ std::optional<config::Config> read_on_root(const Args& args, sweep::SweepOptions
         if (!(options.commit_seconds >= 0.0) || options.commit_seconds > 3600.0) {
             throw config::ConfigError("--commit-seconds", std::to_string(options.commit_seconds) +
                                                               " is not between 0 and 3600");
+        }
+        try {
+            options.stripe_size = config::parse_count(stripe, 1ULL << 30);
+        } catch (const std::invalid_argument& e) {
+            throw config::ConfigError("--stripe-size", std::string(e.what()) + " (a byte count up to 1 GiB)");
         }
         if (dry_run) {
             sweep::print_schedule(config, options, std::cout);

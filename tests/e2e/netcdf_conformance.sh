@@ -93,4 +93,23 @@ with h5py.File(sys.argv[1], "r") as f, h5py.File(sys.argv[2], "r") as g:
         alone = g["sgd/" + name][()]  # no noise axis
         assert np.array_equal(f["sgd/" + name][()][:, :, :, :, 1], alone, equal_nan=True), name
 PY
+
+# --stripe-size: datasets of 64 KiB and more start on stripe boundaries, the results unchanged.
+"$MPIEXEC" -n 2 "$DLN" sweep -q --config "$WORK/sweep.ini" --run.snapshots 401 --stripe-size 1048576 \
+    --output "$WORK/aligned.h5" > /dev/null && "$MPIEXEC" -n 2 "$DLN" sweep -q --config "$WORK/sweep.ini" \
+    --run.snapshots 401 --output "$WORK/packed.h5" > /dev/null || fail "sweeps with and without --stripe-size"
+$PY - "$WORK/aligned.h5" <<'PY' > "$WORK/aligned.txt" && pass "--stripe-size 1048576: $(cat "$WORK/aligned.txt")" \
+    || fail "--stripe-size: $(cat "$WORK/aligned.txt")"
+import sys, h5py
+big = []
+def visit(name, obj):
+    if isinstance(obj, h5py.Dataset) and obj.id.get_storage_size() >= 64 * 1024:
+        big.append((name, obj.id.get_offset()))
+with h5py.File(sys.argv[1], "r") as f:
+    f.visititems(visit)
+bad = [(n, o) for n, o in big if o is None or o % 1048576]
+assert big and not bad, bad
+print(f"{len(big)} datasets of 64 KiB or more, each at a multiple of 1 MiB")
+PY
+result=$("$SAME" "$WORK/aligned.h5" "$WORK/packed.h5") && pass "aligned = packed: $result" || fail "aligned: $result"
 finish

@@ -265,12 +265,14 @@ struct NcWriter::Impl {
     hid_t file = -1;
 };
 
-NcWriter::NcWriter(const std::string& path, bool overwrite) : impl_(std::make_unique<Impl>()) {
+NcWriter::NcWriter(const std::string& path, bool overwrite, std::uint64_t alignment) : impl_(std::make_unique<Impl>()) {
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors come back as exceptions
     Handle fcpl(check(H5Pcreate(H5P_FILE_CREATE), "H5Pcreate"));
     // netCDF-4 lists a group's objects in creation order where the file tracks it.
     check(H5Pset_link_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "creation order", 0);
-    impl_->file = H5Fcreate(path.c_str(), overwrite ? H5F_ACC_TRUNC : H5F_ACC_EXCL, fcpl, H5P_DEFAULT);
+    Handle fapl(check(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate"));
+    if (alignment > 0) check(H5Pset_alignment(fapl, 64 * 1024, alignment), "H5Pset_alignment", 0);
+    impl_->file = H5Fcreate(path.c_str(), overwrite ? H5F_ACC_TRUNC : H5F_ACC_EXCL, fcpl, fapl);
     if (impl_->file < 0) throw std::runtime_error("cannot create the HDF5 file '" + path + "'");
 }
 

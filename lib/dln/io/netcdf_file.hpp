@@ -78,10 +78,13 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
-// A new file (truncating exclusive creation as asked). Serial.
+// A new file (truncating exclusive creation as asked). Serial. With alignment > 0, every
+// dataset of at least 64 KiB starts at a multiple of alignment bytes (H5Pset_alignment): on a
+// parallel file system, the stripe size, so no write of a dataset straddles two servers' stripes
+// at its start.
 class NcWriter {
 public:
-    NcWriter(const std::string& path, bool overwrite);
+    NcWriter(const std::string& path, bool overwrite, std::uint64_t alignment = 0);
     NcWriter(NcWriter&&) noexcept;
     ~NcWriter();  // closes, ignoring errors; call close() to see them
     void attribute(const std::string& name, const std::string& value);

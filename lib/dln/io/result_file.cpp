@@ -84,7 +84,7 @@ std::vector<std::string> dataset_names(const GroupLayout& g) {
 }
 
 void create_serially(const std::string& path, const ResultLayout& layout, bool overwrite) {
-    NcWriter file(path, overwrite);
+    NcWriter file(path, overwrite, layout.alignment);
     failpoint("create");
     file.attribute("schema", ResultFile::schema);
     file.attribute("Conventions", "CF-1.8");

@@ -60,6 +60,9 @@ struct ResultLayout {
     std::string version;
     std::string shard;          // "k/K" for one shard of a sweep (root attribute); empty if whole
     std::string petsc_options;  // PETSC_OPTIONS as the sweep saw it (root attribute)
+    // Not stored: datasets of at least 64 KiB start at multiples of this many bytes (0: packed);
+    // a parallel file system's stripe size (NcWriter).
+    std::uint64_t alignment = 0;
     const GroupLayout& group(const std::string& name) const;  // throws std::out_of_range
 };
 

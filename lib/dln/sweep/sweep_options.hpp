@@ -40,6 +40,9 @@ struct SweepOptions {
     // does so at least this often while it has finished units, so the file is never staler
     // than this (plus one unit's compute time); 0: after every hand-out.
     double commit_seconds = 0.2;
+    // Datasets of at least 64 KiB start at multiples of this many bytes (0: packed): the stripe
+    // size of a parallel file system (Lustre's lfs getstripe -S, GPFS's block size).
+    std::uint64_t stripe_size = 0;
     OutputPlan plan = OutputPlan::create;
     std::ostream* log = nullptr;  // progress (rank 0 only); nullptr for none
 };

@@ -124,7 +124,7 @@ std::string encode_options(const SweepOptions& o) {
     out.precision(17);
     out << "overwrite=" << o.overwrite << "\nresume=" << o.resume << "\nretry_failed=" << o.retry_failed
         << "\nquiet=" << o.quiet << "\nshard=" << o.shard << "\nshards=" << o.shards << "\nbatch=" << o.batch
-        << "\ncommit_seconds=" << o.commit_seconds << "\nplan=" << static_cast<int>(o.plan) << '\n';
+        << "\ncommit_seconds=" << o.commit_seconds << "\nstripe_size=" << o.stripe_size << "\nplan=" << static_cast<int>(o.plan) << '\n';
     return out.str();
 }
 
@@ -143,6 +143,7 @@ void decode_options(const std::string& text, SweepOptions& o) {
         else if (name == "shards") o.shards = static_cast<std::uint32_t>(std::stoul(value));
         else if (name == "batch") o.batch = static_cast<std::size_t>(std::stoull(value));
         else if (name == "commit_seconds") o.commit_seconds = std::stod(value);
+        else if (name == "stripe_size") o.stripe_size = std::stoull(value);
         else if (name == "plan") o.plan = static_cast<OutputPlan>(std::stoi(value));
         else throw std::invalid_argument("unknown sweep option '" + name + "'");
     }

@@ -453,6 +453,7 @@ SweepSummary run_sweep(MPI_Comm comm, const config::Config& config, const SweepO
     auto layout = result_layout(grid);
     layout.shard = shard_label(options);
     layout.petsc_options = options.petsc_options;
+    layout.alignment = options.stripe_size;
     auto file = options.plan == OutputPlan::resume
                     ? io::ResultFile::open(comm, options.output, layout)
                     : io::ResultFile::create(comm, options.output, layout,
