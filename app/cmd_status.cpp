@@ -99,9 +99,9 @@ int status_command(const Args& args) {
         }
         for (const auto& m : summary.methods) {
             // The PDE's points that finished without meeting pde.rtol (an older file has no such field).
-            if (m.method != "pde") continue;
-            const auto met = io::read_unit_field(path, "pde", sweep::pde_met_tolerance_field);
-            const auto status = io::read_unit_field(path, "pde", "status");
+            if (m.method != model::name(model::Method::pde)) continue;
+            const auto met = io::read_unit_field(path, m.method, sweep::pde_met_tolerance_field);
+            const auto status = io::read_unit_field(path, m.method, "status");
             std::size_t unmet = 0;
             for (std::size_t u = 0; u < met.size() && u < status.size(); ++u) {
                 if (status[u] == static_cast<double>(io::UnitStatus::done) && met[u] == 0.0) ++unmet;

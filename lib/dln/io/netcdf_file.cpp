@@ -381,6 +381,27 @@ std::string NcReader::group_attribute(const std::string& group, const std::strin
     return read_string_attribute(g, name.c_str());
 }
 
+std::vector<std::string> NcReader::groups() const {
+    std::vector<std::string> names;
+    auto visit = [](hid_t, const char* name, const H5L_info_t*, void* out) -> herr_t {
+        static_cast<std::vector<std::string>*>(out)->emplace_back(name);
+        return 0;
+    };
+    // Creation order where the file tracks it (NcWriter's files do), else name order.
+    if (H5Literate(impl_->file, H5_INDEX_CRT_ORDER, H5_ITER_INC, nullptr, visit, &names) < 0) {
+        names.clear();
+        if (H5Literate(impl_->file, H5_INDEX_NAME, H5_ITER_INC, nullptr, visit, &names) < 0) impl_->fail("cannot list its groups");
+    }
+    std::vector<std::string> out;
+    for (const auto& n : names) {
+        H5O_info_t info;
+        if (H5Oget_info_by_name2(impl_->file, n.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT) >= 0 && info.type == H5O_TYPE_GROUP) {
+            out.push_back(n);
+        }
+    }
+    return out;
+}
+
 bool NcReader::has_group(const std::string& group) const {
     return H5Lexists(impl_->file, group.c_str(), H5P_DEFAULT) > 0;
 }

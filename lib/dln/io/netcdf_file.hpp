@@ -109,6 +109,9 @@ public:
     std::string attribute(const std::string& name) const;     // empty if absent
     double number_attribute(const std::string& name) const;   // NaN if absent
     bool has_group(const std::string& group) const;
+    // The groups under the root, in the order they were created (name order if the file does not
+    // track it).
+    std::vector<std::string> groups() const;
     bool has_variable(const std::string& group, const std::string& name) const;
     // The dimensions of a variable, in order, with their coordinates (as written).
     std::vector<Dimension> dimensions(const std::string& group, const std::string& variable) const;

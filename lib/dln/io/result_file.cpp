@@ -385,9 +385,10 @@ std::string other_schema_message(const std::string& path, const std::string& sch
 
 namespace {
 
-// The units of each group of a readable sweep file, counted; failed units named by their coordinates.
+// The units of each group of a readable sweep file (every group with a status variable: io does
+// not know which methods there are), counted; failed units named by their coordinates.
 void count_units(const NcReader& file, FileSummary& summary) {
-    for (const char* method : {"sgd", "sde", "pde"}) {
+    for (const auto& method : file.groups()) {
         if (!file.has_variable(method, "status")) continue;
         const auto status = file.read_int8(method, "status");
         const auto dims = file.dimensions(method, "status");
