@@ -3,6 +3,10 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <span>
 #include <cstring>
 #include <stdexcept>
 #include <vector>
@@ -122,5 +126,126 @@ TEST_CASE("a batch larger than the cache budget runs in equal groups, with the s
     for (std::size_t m = 0; m < points.size(); ++m) {
         CHECK(same_bits(whole[m], grouped[m]));
         CHECK(same_bits(whole[m], dln::sim::simulate_sgd(points[m], run, 5, 1)));
+    }
+}
+
+// The engine's arithmetic is pinned: these digests of every step's risk and residual, the last
+// sample, the final state and the recorded trajectories were taken from the kernel before the
+// memory-traffic rewrite (issue 14 item 4, main at 6473870). Any change to the floating-point
+// operations or their order changes a digest; a change of layout or of which arrays are loaded
+// must not. DLN_PRINT_GOLDEN=1 prints the digests instead of checking them.
+namespace {
+
+struct Digest {
+    std::uint64_t h = 1469598103934665603ULL;  // FNV-1a 64
+    void add(const void* p, std::size_t n) {
+        const auto* b = static_cast<const unsigned char*>(p);
+        for (std::size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ULL;
+    }
+    void add(double x) { add(&x, sizeof x); }
+    void add(std::span<const double> xs) { add(xs.data(), xs.size() * sizeof(double)); }
+};
+
+struct GoldenCase {
+    const char* name;
+    Parametrization param;
+    dln::model::Spectrum spectrum;
+    dln::model::TargetLaw target;
+    double sparsity;
+    double noise;
+    std::size_t dim;
+    std::uint64_t expected;
+};
+
+dln::model::DataSpec golden_data(const GoldenCase& c) {
+    dln::model::DataSpec data;
+    data.spectrum = c.spectrum;
+    data.exponent = 0.5;
+    data.ratio = 0.3;
+    data.target = c.target;
+    data.sparsity = c.sparsity;
+    data.noise = c.noise;
+    return data;
+}
+
+std::uint64_t golden_digest(const GoldenCase& c) {
+    using dln::sim::SgdEngine;
+    const auto data = golden_data(c);
+    const dln::rng::SampleStream stream(11, c.dim, 3);
+    Digest digest;
+    // A lockstep engine of three members, one of them diverging (stepped on past it: the bits of
+    // inf and NaN are pinned too), stepped raw.
+    const std::vector<SgdEngine::MemberSpec> members = {{0.4, 0.1}, {1.1, 0.3}, {9.0, 0.2}};
+    SgdEngine engine(dln::sim::make_problem(data, c.dim, stream), c.param, members, stream);
+    // Large d (the sparse beta* of d >= 2^15): a few hundred steps, no recorded trajectories.
+    const bool large = c.dim >= (std::size_t{1} << 15);
+    const std::size_t steps = large ? 300 : 2 * c.dim + 37;
+    for (std::size_t m = 0; m < members.size(); ++m) digest.add(engine.risk(m));
+    for (std::size_t k = 0; k < steps; ++k) {
+        engine.step();
+        for (std::size_t m = 0; m < members.size(); ++m) {
+            digest.add(engine.risk(m));
+            digest.add(engine.residual(m));
+        }
+        if (k % 97 == 0) digest.add(engine.last_sample());
+    }
+    for (std::size_t m = 0; m < members.size(); ++m) {
+        digest.add(engine.u(m));
+        digest.add(engine.v(m));
+        const auto obs = engine.observe(m, 1e-2);
+        digest.add(std::span<const double>(obs.data(), obs.size()));
+    }
+    if (large) return digest.h;
+    // The recorded trajectories, alone and in a batch (in groups of two).
+    dln::sim::RunSpec run;
+    run.time = 1.5;
+    run.snapshots = 7;
+    const auto points = grid(c.param, data, c.dim, {0.3, 0.8, 7.0}, {0.05, 0.2});
+    const auto batch = dln::sim::simulate_sgd_batch(points, run, 11, 3,
+                                                    2 * sizeof(double) * 2 * ((c.dim + 255) / 256 * 256));
+    for (std::size_t m = 0; m < points.size(); ++m) {
+        const auto alone = dln::sim::simulate_sgd(points[m], run, 11, 3);
+        CHECK(same_bits(batch[m], alone));
+        digest.add(alone.diverged ? 1.0 : 0.0);
+        digest.add(alone.diverged_at);
+        for (const auto& s : alone.snapshots) digest.add(std::span<const double>(s.data(), s.size()));
+    }
+    return digest.h;
+}
+
+}  // namespace
+
+TEST_CASE("SGD trajectories are the bits of the kernel before the memory-traffic rewrite", "[sim][batch][golden]") {
+    using dln::model::Spectrum;
+    using dln::model::TargetLaw;
+    constexpr auto u2v2 = Parametrization::u2v2;
+    constexpr auto uv = Parametrization::uv;
+    constexpr auto linear = Parametrization::linear;
+    const GoldenCase cases[] = {
+        {"u2v2 isotropic constant s=0.1", u2v2, Spectrum::isotropic, TargetLaw::constant, 0.1, 0.0, 300, 0x27d269eeb379f6dcULL},
+        {"u2v2 isotropic constant s=0.1 d=1000", u2v2, Spectrum::isotropic, TargetLaw::constant, 0.1, 0.0, 1000, 0xd22c39e31305f4d6ULL},
+        {"u2v2 isotropic gaussian s=1 noise", u2v2, Spectrum::isotropic, TargetLaw::gaussian, 1.0, 0.5, 300, 0x726fe5e1df5ec2d5ULL},
+        {"u2v2 powerlaw gaussian s=0.1 noise", u2v2, Spectrum::powerlaw, TargetLaw::gaussian, 0.1, 0.2, 300, 0x8988a64e64b9f2f6ULL},
+        {"u2v2 mp rademacher s=0.5", u2v2, Spectrum::marchenko_pastur, TargetLaw::rademacher, 0.5, 0.0, 513, 0x0b2d02c25b20e624ULL},
+        {"u2v2 isotropic s=0", u2v2, Spectrum::isotropic, TargetLaw::constant, 0.0, 0.1, 256, 0xf1fdd4ed02549d7cULL},
+        {"uv isotropic constant s=0.1", uv, Spectrum::isotropic, TargetLaw::constant, 0.1, 0.0, 300, 0xb6c224c3b4f99359ULL},
+        {"uv powerlaw rademacher s=0.3 noise", uv, Spectrum::powerlaw, TargetLaw::rademacher, 0.3, 0.3, 700, 0xba3dd3d12b950f1dULL},
+        {"uv isotropic gaussian s=1", uv, Spectrum::isotropic, TargetLaw::gaussian, 1.0, 0.0, 100, 0xc955b78e1b5d5af2ULL},
+        {"linear isotropic constant s=0.1 noise", linear, Spectrum::isotropic, TargetLaw::constant, 0.1, 0.5, 300, 0x0fa76d79d1b9824dULL},
+        {"linear powerlaw gaussian s=0.1", linear, Spectrum::powerlaw, TargetLaw::gaussian, 0.1, 0.0, 600, 0x9197fb2f857eb789ULL},
+        {"u2v2 isotropic constant s=0.1 d=40000", u2v2, Spectrum::isotropic, TargetLaw::constant, 0.1, 0.0, 40000, 0x79a2081ad968d0fdULL},
+        {"uv powerlaw gaussian s=0.2 noise d=33000", uv, Spectrum::powerlaw, TargetLaw::gaussian, 0.2, 0.3, 33000, 0x4abefde7be2ffa5dULL},
+        {"linear isotropic rademacher s=0.1 d=32768", linear, Spectrum::isotropic, TargetLaw::rademacher, 0.1, 0.0, 32768, 0xbcfd696e175641a6ULL},
+        {"linear mp constant s=1", linear, Spectrum::marchenko_pastur, TargetLaw::constant, 1.0, 0.0, 257, 0x7fb3ec1307d7807bULL},
+    };
+    const bool print = std::getenv("DLN_PRINT_GOLDEN") != nullptr;
+    for (const auto& c : cases) {
+        const std::uint64_t h = golden_digest(c);
+        if (print) {
+            std::printf("        {\"%s\", ..., 0x%016llxULL},\n", c.name, static_cast<unsigned long long>(h));
+            continue;
+        }
+        INFO(c.name);
+        CHECK(h == c.expected);
     }
 }

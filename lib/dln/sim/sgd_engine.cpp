@@ -1,6 +1,7 @@
 #include "dln/sim/sgd_engine.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <stdexcept>
 
@@ -110,6 +111,18 @@ DLN_NOINLINE void measure_chunk(const double* __restrict next, const double* __r
     }
 }
 
+// Stores beta* sparse when its nonzeros take less than half the dense array's bytes and the
+// dense array would not stay in L2 with the rest of a step's data (d >= kSparseBetaDim): the
+// expansion costs about 0.3 cycles per coordinate, which only pays when beta* streams from L3
+// or memory. w - (+0.0) is w bit for bit, so the kernel still subtracts every beta*_i.
+constexpr std::size_t kSparseBetaDim = std::size_t{1} << 15;
+bool sparse_enough(const std::vector<double>& beta) {
+    if (beta.size() < kSparseBetaDim) return false;
+    std::size_t nonzero = 0;
+    for (double b : beta) nonzero += std::bit_cast<std::uint64_t>(b) != 0 ? 1 : 0;
+    return 9 * nonzero < 4 * beta.size();
+}
+
 }  // namespace
 
 StaggeredArrays::StaggeredArrays(std::span<const unsigned> slots, std::size_t length) {
@@ -151,6 +164,23 @@ SgdEngine::SgdEngine(Problem problem, Parametrization parametrization, std::span
         beta_[i] = problem_.beta[i];
         if (problem_.lambda[i] != 1.0) isotropic_ = false;
     }
+    // Isotropic data: every whole chunk's scale is sqrt(1/d), one L1-resident chunk of it
+    // (uniform_, the same bits as sqrt(lambda_i / d) with lambda_i = 1) instead of a stream.
+    uniform_.assign(kChunk, std::sqrt(1.0 / d));
+    if (sparse_enough(problem_.beta)) {
+        sparse_beta_ = true;
+        beta_chunk_.assign(kChunk, 0.0);
+        for (std::size_t c = 0; c < chunks_; ++c) {
+            beta_first_.push_back(static_cast<std::uint32_t>(beta_value_.size()));
+            for (std::size_t k = 0; k < kChunk && c * kChunk + k < dim_; ++k) {
+                const double b = problem_.beta[c * kChunk + k];
+                if (std::bit_cast<std::uint64_t>(b) == 0) continue;  // +0.0 only: -0.0 is stored
+                beta_pos_.push_back(static_cast<std::uint8_t>(k));
+                beta_value_.push_back(b);
+            }
+        }
+        beta_first_.push_back(static_cast<std::uint32_t>(beta_value_.size()));
+    }
     members_.reserve(members.size());
     std::size_t next_array = 5;
     for (const auto& spec : members) {
@@ -178,14 +208,14 @@ template <Parametrization P, bool Isotropic>
 void SgdEngine::start_as() {
     for (std::size_t c = 0; c < chunks_; ++c) {
         const std::size_t off = c * kChunk;
-        stream_.gaussian_chunk(rng::SampleStream::kSamplePurpose, 0, c, ahead_ + off, scale_ + off);
+        stream_.gaussian_chunk(rng::SampleStream::kSamplePurpose, 0, c, ahead_ + off, chunk_scale(c));
     }
     const double noise_part = 0.5 * problem_.noise * problem_.noise;
     for (auto& m : members_) {
         double risk[kLanes] = {}, inner[kLanes] = {};
         for (std::size_t c = 0; c < chunks_; ++c) {
             const std::size_t off = c * kChunk;
-            measure_chunk<P, Isotropic>(ahead_ + off, beta_ + off, lambda_ + off,
+            measure_chunk<P, Isotropic>(ahead_ + off, beta_ + off, lambda_ + off,  // dense: not in the step loop
                                         m.u + off, P == Parametrization::linear ? nullptr : m.v + off,
                                         risk, inner);
         }
@@ -221,14 +251,16 @@ void SgdEngine::step_as() {
     double* next = x_;
     for (std::size_t c = 0; c < chunks_; ++c) {
         const std::size_t off = c * kChunk;
-        stream_.gaussian_chunk(rng::SampleStream::kSamplePurpose, k + 1, c, next + off, scale_ + off);
+        stream_.gaussian_chunk(rng::SampleStream::kSamplePurpose, k + 1, c, next + off, chunk_scale(c));
+        const double* beta = chunk_beta(c);
         for (std::size_t b = 0; b < members_.size(); ++b) {
             auto& m = members_[b];
             if (!m.live) continue;
-            update_chunk<P, Isotropic>(m.g, x + off, next + off, beta_ + off, lambda_ + off,
+            update_chunk<P, Isotropic>(m.g, x + off, next + off, beta, lambda_ + off,
                                        m.u + off, P == Parametrization::linear ? nullptr : m.v + off,
                                        m.risk_sum, m.inner_sum);
         }
+        release_beta(c);
     }
     const double noise_part = 0.5 * sigma * sigma;
     for (std::size_t b = 0; b < members_.size(); ++b) {
@@ -239,6 +271,22 @@ void SgdEngine::step_as() {
     }
     std::swap(x_, ahead_);
     ++steps_;
+}
+
+const double* SgdEngine::chunk_scale(std::size_t c) const {
+    const bool whole = (c + 1) * kChunk <= dim_;  // a partial last chunk keeps its 0s on the padding
+    return isotropic_ && whole ? uniform_.data() : scale_ + c * kChunk;
+}
+
+const double* SgdEngine::chunk_beta(std::size_t c) {
+    if (!sparse_beta_) return beta_ + c * kChunk;
+    for (std::uint32_t j = beta_first_[c]; j < beta_first_[c + 1]; ++j) beta_chunk_[beta_pos_[j]] = beta_value_[j];
+    return beta_chunk_.data();
+}
+
+void SgdEngine::release_beta(std::size_t c) {
+    if (!sparse_beta_) return;
+    for (std::uint32_t j = beta_first_[c]; j < beta_first_[c + 1]; ++j) beta_chunk_[beta_pos_[j]] = 0.0;
 }
 
 std::size_t SgdEngine::live_count() const {

@@ -99,6 +99,11 @@ private:
         double g = 0.0;       // this step's coefficient of x in the update
         double risk_sum[kLanes] = {}, inner_sum[kLanes] = {};  // this step's partial sums
     };
+    // Chunk c's sqrt(lambda/d) for the generator, and its beta* (dense, or a sparse beta*
+    // expanded into beta_chunk_ and zeroed again by release_beta).
+    const double* chunk_scale(std::size_t c) const;
+    const double* chunk_beta(std::size_t c);
+    void release_beta(std::size_t c);
     template <model::Parametrization P, bool Isotropic>
     void step_as();
     template <model::Parametrization P, bool Isotropic>
@@ -116,6 +121,15 @@ private:
     double* beta_;    // 0 on the padding
     double* x_;       // x of the last step taken
     double* ahead_;   // x of the next step, drawn by the last pass
+    std::vector<double> uniform_;  // kChunk doubles sqrt(1/d): the scale of isotropic data
+    // A sparse beta* (d >= 2^15, under 4/9 nonzero): chunk c's nonzeros are beta_value_[j] at
+    // beta_pos_[j] within the chunk, j in [beta_first_[c], beta_first_[c + 1]). The step then
+    // reads about 9 s bytes per coordinate for beta* instead of 8.
+    bool sparse_beta_ = false;
+    std::vector<double> beta_chunk_;
+    std::vector<std::uint32_t> beta_first_;
+    std::vector<std::uint8_t> beta_pos_;
+    std::vector<double> beta_value_;
     std::vector<Member> members_;
     std::uint64_t steps_ = 0;
 };
