@@ -30,6 +30,48 @@ signal_at() {
     status=0
     wait $pid || status=$?
 }
+# kill_sweep OUT: kill -9 every process of the sweep writing OUT (mpiexec and all its ranks:
+# their command lines name it), and wait until none is left.
+kill_sweep() {
+    pkill -KILL -f -- "--output $1" || true
+    for _ in $(seq 100); do
+        pgrep -f -- "--output $1" > /dev/null || return 0
+        sleep 0.1
+    done
+    fail "processes of the sweep survived kill -9"
+}
+# kill_at_failpoint POINT LOG OUT COMMAND...: runs COMMAND (a sweep writing OUT) in the background
+# until one of its processes passes failpoint POINT (DLN_FAILPOINT), then kills the whole sweep.
+# Its output goes to LOG. Status 1 if it ended without reaching the failpoint.
+kill_at_failpoint() {
+    local point=$1 log=$2 target=$3 marker job
+    shift 3
+    marker=$(mktemp -u "$WORK/failpoint.XXXXXX")
+    DLN_FAILPOINT=$point DLN_FAILPOINT_MARKER=$marker "$@" > "$log" 2>&1 &
+    job=$!
+    disown $job  # its "Killed" is expected, not news
+    for _ in $(seq 600); do
+        [ -e "$marker" ] && break
+        kill -0 $job 2> /dev/null || break
+        sleep 0.05
+    done
+    [ -e "$marker" ] || return 1
+    kill_sweep "$target"
+    rm -f "$marker"
+}
+# check_journal_once OUT UNITS: the journal of the sweep OUT holds UNITS finished (done or
+# diverged) units, none twice (a failed unit may appear again: it is retried). dln status
+# --journal's columns: run rank method status unit (the unit by its coordinates, several words).
+check_journal_once() {
+    local out=$1 units=$2 recorded twice
+    "$DLN" status "$out" --journal | awk '$1 ~ /^[0-9]+$/ && ($4 == "done" || $4 == "diverged")' \
+        > "$WORK/journal.txt" || true
+    recorded=$(wc -l < "$WORK/journal.txt")
+    twice=$(awk '{$1 = $2 = $4 = ""; print}' "$WORK/journal.txt" | sort | uniq -d | wc -l)
+    [ "$recorded" -eq "$units" ] && [ "$twice" -eq 0 ] \
+        && pass "journal: $recorded finished units over $(awk '{print $1}' "$WORK/journal.txt" | sort -u | wc -l) runs, none twice" \
+        || fail "journal: $recorded finished units of $units, $twice computed twice"
+}
 finish() {
     if [ "$failures" -ne 0 ]; then echo "$failures check(s) failed"; exit 1; fi
     echo "all checks passed"

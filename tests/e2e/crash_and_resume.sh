@@ -28,34 +28,13 @@ units=$(( 3 * 3 * 2 * 2 * 2 * 2 * 2 + 3 * 2 * 2 * 2 ))  # sgd and sde per replic
     && pass "uninterrupted: $(tail -1 "$WORK/full.log")" || fail "uninterrupted run: $(cat "$WORK/full.log")"
 
 out="$WORK/crashed.h5"
-marker="$WORK/stopped-at-failpoint"
-
-# Kills every process of the sweep (mpirun and all its ranks: their command lines name $out).
-kill_everything() {
-    pkill -KILL -f -- "--output $out" || true
-    for _ in $(seq 100); do
-        pgrep -f -- "--output $out" > /dev/null || return 0
-        sleep 0.1
-    done
-    fail "processes of the sweep survived kill -9"
-}
 
 # stage NAME NP FAILPOINT [--resume]: runs the sweep until the failpoint is reached, then kills it.
 stage() {
     local name=$1 np=$2 point=$3
     shift 3
-    rm -f "$marker"
-    DLN_FAILPOINT=$point DLN_FAILPOINT_MARKER=$marker \
-        "$MPIEXEC" -n "$np" "$DLN" sweep --config "$WORK/sweep.ini" --output "$out" "$@" > "$WORK/$name.log" 2>&1 &
-    local job=$!
-    disown $job  # its "Killed" is expected, not news
-    for _ in $(seq 600); do
-        [ -e "$marker" ] && break
-        kill -0 $job 2> /dev/null || break
-        sleep 0.05
-    done
-    if [ -e "$marker" ]; then
-        kill_everything $job
+    if kill_at_failpoint "$point" "$WORK/$name.log" "$out" \
+        "$MPIEXEC" -n "$np" "$DLN" sweep --config "$WORK/sweep.ini" --output "$out" "$@"; then
         pass "$name: killed at failpoint $point ($(grep -c '^\[' "$WORK/$name.log" || true) units reported done)" \
              "$(grep -o 'dln sweep: .*rebuilding.*' "$WORK/$name.log" || true)"
     else
@@ -73,7 +52,7 @@ stage mid-replay 3 replay:2 --resume
 job=$!
 disown $job
 sleep 3
-kill_everything $job
+kill_sweep "$out"
 pass "timed: killed after 3 s ($(grep -c '^\[' "$WORK/timed.log" || true) units reported done)"
 
 stage after-last-unit 1 closing:1 --resume
@@ -81,14 +60,7 @@ stage after-last-unit 1 closing:1 --resume
 grep -q 'finished units from' "$WORK/status.txt" && pass "status reports the journal" \
     || fail "status: $(cat "$WORK/status.txt")"
 
-# Every finished unit appears once in the journal; failed ones could appear again (a retry).
-# Columns: run rank method status unit (the unit by its coordinates, several words).
-"$DLN" status "$out" --journal | awk '$1 ~ /^[0-9]+$/ && ($4 == "done" || $4 == "diverged")' > "$WORK/journal.txt" || true
-recorded=$(wc -l < "$WORK/journal.txt")
-twice=$(awk '{$1 = $2 = $4 = ""; print}' "$WORK/journal.txt" | sort | uniq -d | wc -l)
-[ "$recorded" -eq "$units" ] && [ "$twice" -eq 0 ] \
-    && pass "journal: $recorded finished units over $(awk '{print $1}' "$WORK/journal.txt" | sort -u | wc -l) runs, none twice" \
-    || fail "journal: $recorded finished units of $units, $twice computed twice"
+check_journal_once "$out" "$units"
 
 "$MPIEXEC" -n 3 "$DLN" sweep --config "$WORK/sweep.ini" --output "$out" --resume > "$WORK/final.log" 2>&1 \
     && grep -q '^dln sweep: 0 units' "$WORK/final.log" \

@@ -25,37 +25,17 @@ units=$(( 2 * 3 * 2 * 2 * 2 * 3 ))  # (sgd, sde) x lr x dim x alpha x noise x se
     && pass "uninterrupted: $(tail -1 "$WORK/full.log")" || fail "uninterrupted run: $(cat "$WORK/full.log")"
 
 out="$WORK/crashed.h5"
-marker="$WORK/stopped-at-failpoint"
-kill_everything() {
-    pkill -KILL -f -- "--output $out" || true
-    for _ in $(seq 100); do
-        pgrep -f -- "--output $out" > /dev/null || return 0
-        sleep 0.1
-    done
-    fail "processes of the sweep survived kill -9"
-}
 
 # stage NAME RUN NP FAILPOINT [options]: runs the sweep (the RUN-th run of its journal) until the
 # failpoint is reached, kills it, and checks that every unit it reported done is in the journal.
 stage() {
     local name=$1 run=$2 np=$3 point=$4
     shift 4
-    rm -f "$marker"
-    DLN_FAILPOINT=$point DLN_FAILPOINT_MARKER=$marker \
-        "$MPIEXEC" -n "$np" "$DLN" sweep --config "$WORK/sweep.ini" --output "$out" --commit-seconds 5 "$@" \
-        > "$WORK/$name.log" 2>&1 &
-    local job=$!
-    disown $job
-    for _ in $(seq 600); do
-        [ -e "$marker" ] && break
-        kill -0 $job 2> /dev/null || break
-        sleep 0.05
-    done
-    if [ ! -e "$marker" ]; then
+    if ! kill_at_failpoint "$point" "$WORK/$name.log" "$out" \
+        "$MPIEXEC" -n "$np" "$DLN" sweep --config "$WORK/sweep.ini" --output "$out" --commit-seconds 5 "$@"; then
         fail "$name: failpoint $point not reached: $(cat "$WORK/$name.log")"
         return
     fi
-    kill_everything
     local reported journaled
     reported=$(grep -c '^\[' "$WORK/$name.log" || true)
     journaled=$("$DLN" status "$out" --journal 2> /dev/null | awk -v run=$run '$1 == run && ($4 == "done" || $4 == "diverged")' | wc -l)
@@ -69,13 +49,7 @@ stage commit-unsynced 2 2 group-commit:1 --resume --batch 4
 stage buffered-write 3 3 writing-many:1 --resume --batch auto
 stage after-last-unit 4 1 closing:1 --resume --batch 16
 
-# Every finished unit appears once in the journal (columns: run rank method status unit...).
-"$DLN" status "$out" --journal | awk '$1 ~ /^[0-9]+$/ && ($4 == "done" || $4 == "diverged")' > "$WORK/journal.txt" || true
-recorded=$(wc -l < "$WORK/journal.txt")
-twice=$(awk '{$1 = $2 = $4 = ""; print}' "$WORK/journal.txt" | sort | uniq -d | wc -l)
-[ "$recorded" -eq "$units" ] && [ "$twice" -eq 0 ] \
-    && pass "journal: $recorded finished units over $(awk '{print $1}' "$WORK/journal.txt" | sort -u | wc -l) runs, none twice" \
-    || fail "journal: $recorded finished units of $units, $twice computed twice"
+check_journal_once "$out" "$units"
 
 "$MPIEXEC" -n 3 "$DLN" sweep -q --config "$WORK/sweep.ini" --output "$out" --resume > "$WORK/final.log" 2>&1 \
     && grep -q '^dln sweep: 0 units' "$WORK/final.log" \
