@@ -109,19 +109,8 @@ bool one_line(const std::string& message) {
     return !message.empty() && message.find('\n') == std::string::npos && message.find('\r') == std::string::npos;
 }
 
-std::string shown(const std::string& s) {
-    std::string out;
-    for (unsigned char c : s.substr(0, 300)) {
-        char hex[8];
-        if (c < 0x20 || c >= 0x7f) {
-            std::snprintf(hex, sizeof hex, "\\x%02x", c);
-            out += hex;
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    return out + (s.size() > 300 ? "..." : "");
-}
+// The input or message as the report shows it: escaped and capped as dln's own messages are.
+std::string shown(const std::string& s) { return dln::config::one_line(s, 300); }
 
 }  // namespace
 

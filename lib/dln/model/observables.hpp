@@ -25,6 +25,18 @@ enum Observable : std::size_t {
 inline constexpr std::array<std::string_view, observable_count> observable_names = {
     "risk", "excess", "dist", "l1", "curvature", "gradnorm", "balance", "false_support"};
 
+// What each observable is, in a line (the long_name of its variable in result files).
+inline constexpr std::array<std::string_view, observable_count> observable_long_names = {
+    "risk R = mean lambda (w - beta*)^2 / 2 + sigma^2 / 2",
+    "excess risk R - sigma^2 / 2",
+    "mean squared distance to the target, mean (w - beta*)^2",
+    "mean |w|",
+    "d times the trace of the population-risk Hessian in (p, q)",
+    "d times the squared gradient norm in (p, q)",
+    "balance, mean p q",
+    "fraction of null target coordinates with |w| > tau (run.threshold)",
+};
+
 using Observables = std::array<double, observable_count>;
 
 // The state is (u, v) for the networks and w (passed as u, with v empty) for linear.

@@ -255,17 +255,26 @@ PetscErrorCode BorderedJacobian::assemble(const double* y, double shift) {
     PetscFunctionReturn(0);
 }
 
-PetscErrorCode BorderedJacobian::apply_inverse(Vec x, Vec out) {
+PetscErrorCode BorderedJacobian::load_wide(Vec x) {
     PetscFunctionBeginUser;
-    const auto n = static_cast<PetscInt>(p_.layout.size());
+    const auto n = p_.layout.size();
     const PetscScalar* in;
-    PetscScalar *wide, *result;
+    PetscScalar* wide;
     PetscCall(VecGetArrayRead(x, &in));
     PetscCall(VecGetArray(wide_in_, &wide));
     std::copy(in, in + n, wide);
     std::fill(wide + n, wide + bordered_size(), 0.0);
     PetscCall(VecRestoreArray(wide_in_, &wide));
     PetscCall(VecRestoreArrayRead(x, &in));
+    PetscFunctionReturn(0);
+}
+
+PetscErrorCode BorderedJacobian::apply_inverse(Vec x, Vec out) {
+    PetscFunctionBeginUser;
+    const auto n = static_cast<PetscInt>(p_.layout.size());
+    const PetscScalar* in;
+    PetscScalar* result;
+    PetscCall(load_wide(x));
     PetscCall(MatSolve(factor_, wide_in_, wide_out_));
     PetscCall(VecGetArrayRead(wide_out_, &in));
     PetscCall(VecGetArray(out, &result));
@@ -280,12 +289,7 @@ PetscErrorCode BorderedJacobian::apply_operator(Vec x, Vec out) {
     const std::size_t n = p_.layout.size();
     const PetscScalar* in;
     PetscScalar *wide, *result;
-    PetscCall(VecGetArrayRead(x, &in));
-    PetscCall(VecGetArray(wide_in_, &wide));
-    std::copy(in, in + n, wide);
-    std::fill(wide + n, wide + bordered_size(), 0.0);
-    PetscCall(VecRestoreArray(wide_in_, &wide));
-    PetscCall(VecRestoreArrayRead(x, &in));
+    PetscCall(load_wide(x));
     PetscCall(MatMult(bordered_, wide_in_, wide_out_));  // [(shift I - df/dy) x; -dz/dy x]
     PetscCall(VecGetArray(out, &result));
     PetscCall(VecGetArrayRead(wide_out_, &in));

@@ -47,6 +47,8 @@ private:
     }
     PetscInt risk_index() const { return static_cast<PetscInt>(p_.layout.size() + 2 * p_.classes.size()); }
     PetscInt bordered_size() const { return risk_index() + 1; }
+    // wide_in_ = (x, 0): x in the state rows, zeros in the bordered ones.
+    PetscErrorCode load_wide(Vec x);
 
     // Ends the current row (its entries in increasing column order).
     void set_row(PetscInt row) {

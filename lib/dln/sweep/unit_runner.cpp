@@ -16,19 +16,7 @@ namespace dln::sweep {
 
 namespace {
 
-// The description of each observable in the file (attribute long_name), in observable order.
-constexpr const char* observable_long_names[] = {
-    "risk R = mean lambda (w - beta*)^2 / 2 + sigma^2 / 2",
-    "excess risk R - sigma^2 / 2",
-    "mean squared distance to the target, mean (w - beta*)^2",
-    "mean |w|",
-    "d times the trace of the population-risk Hessian in (p, q)",
-    "d times the squared gradient norm in (p, q)",
-    "balance, mean p q",
-    "fraction of null target coordinates with |w| > tau (run.threshold)",
-};
-static_assert(std::size(observable_long_names) == model::observable_count);
-
+// An axis of the sweep as a dimension of the file: its name, coordinates and key.
 io::Dimension file_dimension(const config::SweepAxis& axis) {
     if (axis.categorical) return io::Dimension::names(axis.name, axis.labels, axis.long_name, axis.key);
     return io::Dimension::numeric(axis.name, axis.values, axis.long_name, axis.key, axis.integer);
@@ -45,7 +33,7 @@ io::ResultLayout result_layout(const SweepGrid& grid) {
         group.name = std::string(model::name(method));
         for (std::size_t k : grid.method_axes(method)) group.dims.push_back(file_dimension(c.axes[k]));
         for (std::size_t k = 0; k < model::observable_count; ++k) {
-            group.curves.push_back({std::string(model::observable_names[k]), observable_long_names[k]});
+            group.curves.push_back({std::string(model::observable_names[k]), std::string(model::observable_long_names[k])});
         }
         group.scalars = unit_scalar_fields(method);
         layout.groups.push_back(std::move(group));
