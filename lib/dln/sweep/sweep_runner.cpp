@@ -248,6 +248,11 @@ void master(MPI_Comm comm, int size, const std::vector<std::vector<Assignment>>&
     // wake-up latency is hidden behind the hand-outs they hold.
     auto nap = std::chrono::microseconds(20);
     while (running > 0) {
+        // A stop answers every request still deferred by the fair share: a stopping worker waits
+        // for those answers and may send nothing more that would make the master serve it.
+        if (stop_requested()) {
+            for (int w = 1; w < size; ++w) serve(w);
+        }
         int source = 0;
         if (!protocol::receive(comm, message, source, false)) {
             std::this_thread::sleep_for(nap);
