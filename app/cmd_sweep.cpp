@@ -4,6 +4,7 @@
 //   mpirun -n 3 --oversubscribe dln sweep --config sweeps/quick.ini --output quick.h5 --resume
 //   dln sweep --config sweeps/quick.ini --dry-run          # the units, their cost, the core-hours
 //   mpirun -n 3 dln sweep --config sweeps/quick.ini --shard 2/3 --output quick.2.h5   # then dln merge
+//   mpirun -n 3 dln sweep --config bigger.ini --output bigger.h5 --from quick.h5   # computes only new units
 //
 // SIGUSR1 (what Slurm sends before a time limit; mpirun forwards it) or SIGTERM makes the sweep
 // stop: the file is closed consistently, the exit status is 75, and --resume continues. After a
@@ -28,6 +29,7 @@
 #include "dln/pde/petsc_session.hpp"
 #include "dln/sweep/petsc_options.hpp"
 #include "dln/sweep/stop_request.hpp"
+#include "dln/sweep/sweep_extension.hpp"
 #include "dln/sweep/sweep_runner.hpp"
 
 namespace po = boost::program_options;
@@ -61,6 +63,11 @@ std::optional<config::Config> read_on_root(const Args& args, sweep::SweepOptions
          "crash damaged it; starts the sweep if there is nothing to resume")
         ("retry-failed", po::bool_switch(&options.retry_failed),
          "with --resume: retry every failed unit, also those that already failed twice")
+        ("from", po::value<std::string>(&options.from)->value_name("OLD.h5"),
+         "extend the finished sweep OLD.h5: the configuration may add values to its axes and raise run.seeds, "
+         "nothing else; its done and diverged units are copied into FILE bit for bit (what computing them "
+         "again would give), the others computed. OLD.h5 is only read. Works with --resume (give --from "
+         "again), --shard and --dry-run")
         ("shard", po::value<std::string>(&shard)->value_name("k/K"),
          "compute only shard k of K (1 <= k <= K) into FILE: every K-th unit of the largest-first schedule; "
          "dln merge combines the shards")
@@ -81,7 +88,7 @@ std::optional<config::Config> read_on_root(const Args& args, sweep::SweepOptions
     desc.add(config::input_options()).add(config::config_options());
     po::variables_map vm;
     try {
-        if (!parse_command_line(args, "usage: mpirun -n N dln sweep --config FILE --output OUT.h5 [--force | --resume]",
+        if (!parse_command_line(args, "usage: mpirun -n N dln sweep --config FILE --output OUT.h5 [--force | --resume] [--from OLD.h5]",
                                 desc, vm)) {
             return std::nullopt;
         }
@@ -114,6 +121,7 @@ std::optional<config::Config> read_on_root(const Args& args, sweep::SweepOptions
             throw config::ConfigError("--stripe-size", std::string(e.what()) + " (a byte count up to 1 GiB)");
         }
         if (dry_run) {
+            sweep::check_extension(config, options);
             sweep::print_schedule(config, options, std::cout);
             return std::nullopt;  // status 0: done
         }
@@ -158,7 +166,9 @@ int sweep_command(const Args& args) {
         if (rank == 0) {
             std::cout << "dln sweep: " << summary.units << " units in " << summary.seconds << " s: "
                       << summary.done << " done, " << summary.diverged << " diverged, " << summary.failed
-                      << " failed; results in " << options.output << std::endl;
+                      << " failed";
+            if (!options.from.empty()) std::cout << " (" << summary.copied << " copied from " << options.from << ")";
+            std::cout << "; results in " << options.output << std::endl;
             if (summary.tolerance_unmet > 0) {
                 std::cout << "dln sweep: " << summary.tolerance_unmet
                           << " pde points did not meet pde.rtol (see the warnings; dln status counts them)"

@@ -5,6 +5,7 @@
 #include "dln/io/result_file.hpp"
 #include "dln/io/sweep_journal.hpp"
 #include "dln/sweep/petsc_options.hpp"
+#include "dln/sweep/sweep_extension.hpp"
 #include "dln/sweep/sweep_grid.hpp"
 #include "dln/sweep/unit_runner.hpp"
 #include "dln/version.hpp"
@@ -13,6 +14,7 @@ namespace dln::sweep {
 
 OutputPlan plan_output(const config::Config& config, const SweepOptions& options, std::string& note) {
     namespace fs = std::filesystem;
+    check_extension(config, options);  // --from: before the output is looked at, so nothing is made
     const io::SweepJournal journal(options.output);
     auto checked_create = [&](bool overwrite) {
         try {

@@ -44,6 +44,9 @@ struct SweepOptions {
     // size of a parallel file system (Lustre's lfs getstripe -S, GPFS's block size).
     std::uint64_t stripe_size = 0;
     OutputPlan plan = OutputPlan::create;
+    // --from: a finished sweep file that this configuration extends (sweep_extension.hpp); its
+    // done and diverged units are copied, not computed. Rank 0 alone reads it (not shared).
+    std::string from;
     std::ostream* log = nullptr;  // progress (rank 0 only); nullptr for none
 };
 

@@ -28,6 +28,7 @@
 #include "dln/io/result_file.hpp"
 #include "dln/io/sweep_journal.hpp"
 #include "dln/sweep/petsc_options.hpp"
+#include "dln/sweep/sweep_extension.hpp"
 #include "dln/sweep/sweep_grid.hpp"
 #include "dln/sweep/sweep_protocol.hpp"
 #include "dln/sweep/sweep_schedule.hpp"
@@ -403,7 +404,9 @@ bool share_setup(MPI_Comm comm, const config::Config* on_root, config::Config& c
 
 void print_schedule(const config::Config& config, const SweepOptions& options, std::ostream& out) {
     const SweepGrid grid(config);
-    const auto todo = tasks_to_do(grid, nullptr, options);
+    std::optional<UnitStates> carried;
+    if (!options.from.empty()) carried = states_from_old(grid, options);
+    const auto todo = tasks_to_do(grid, carried ? &*carried : nullptr, options);
     double total = 0.0, largest = 0.0;
     std::map<std::string, std::pair<std::size_t, double>> per_method;
     char line[256];
@@ -422,6 +425,7 @@ void print_schedule(const config::Config& config, const SweepOptions& options, s
     }
     out << "# " << todo.size() << " units";
     if (options.shards > 1) out << " (shard " << shard_label(options) << " of " << grid.tasks().size() << ")";
+    if (carried) out << " (the others are copied from " << options.from << ")";
     out << ":";
     for (const auto& [method, count] : per_method) {
         std::snprintf(line, sizeof line, " %s %zu (%.3g s)", method.c_str(), count.first, count.second);
@@ -463,17 +467,25 @@ SweepSummary run_sweep(MPI_Comm comm, const config::Config& config, const SweepO
                     ? io::ResultFile::open(comm, options.output, layout)
                     : io::ResultFile::create(comm, options.output, layout,
                                              options.overwrite || options.plan == OutputPlan::rebuild);
-    std::size_t replayed = 0;
+    std::size_t replayed = 0, copied = 0;
     std::vector<Assignment> todo;
     if (rank == 0) {
         if (options.plan != OutputPlan::create) replayed = replay_journal(grid, journal, file, log);
         std::optional<UnitStates> states;
-        if (options.plan != OutputPlan::create) {
+        if (options.plan != OutputPlan::create || !options.from.empty()) {
             states.emplace();
             for (const auto method : config.methods) {
                 states->status[method] = file.read_status(std::string(model::name(method)));
                 states->failures[method] = file.read_failures(std::string(model::name(method)));
             }
+        }
+        // An extension: what the old file holds is copied, not computed. The copy is not
+        // journaled: a crash that loses part of it costs only time, since a resume with --from
+        // copies it again (the old file does not change), and one without computes those units,
+        // which gives the same bits.
+        if (!options.from.empty()) {
+            copied = copy_from_old(grid, options, file, states->status);
+            if (log) *log << "dln sweep: copied " << copied << " units from " << options.from << '\n' << std::flush;
         }
         todo = tasks_to_do(grid, states ? &*states : nullptr, options);
     }
@@ -510,6 +522,7 @@ SweepSummary run_sweep(MPI_Comm comm, const config::Config& config, const SweepO
     file.close();
     auto summary = progress.finish();
     summary.replayed = replayed;
+    summary.copied = copied;
     // Every rank learns whether the sweep was interrupted, whoever received the signal; a request
     // that came when nothing was left to compute (rank 0 knows) interrupted nothing.
     int interrupted = summary.interrupted ? 1 : 0;

@@ -17,13 +17,15 @@
 namespace dln::sweep {
 
 // The print of --dry-run: the tasks of this shard in the order they are handed out, with their
-// estimated cost, and the totals. No MPI, no files.
+// estimated cost, and the totals; with options.from, only those it would not copy from that file
+// (which it reads). No MPI, no other file.
 void print_schedule(const config::Config& config, const SweepOptions& options, std::ostream& out);
 
 struct SweepSummary {
     std::size_t units = 0, done = 0, diverged = 0, failed = 0;  // units: to compute in this run
     std::size_t abandoned = 0, pending = 0;  // given up when asked to stop; left for a resume
     std::size_t replayed = 0;                // units restored from the journal into the file
+    std::size_t copied = 0;                  // units copied from options.from (not computed)
     std::size_t tolerance_unmet = 0;         // finished pde units that did not meet pde.rtol
     bool ended = false;  // nothing is left to compute: the journal was removed
     bool interrupted = false;  // a stop was requested (SIGUSR1, SIGTERM, SIGINT) and units are left
