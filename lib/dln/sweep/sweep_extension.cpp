@@ -2,9 +2,8 @@
 
 #include <algorithm>
 #include <bit>
+#include <charconv>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -85,11 +84,8 @@ std::size_t find_value(const KeyValues& in, const KeyValues& of, std::size_t i) 
 // show as 0.3.
 std::string exact(double x) {
     char buffer[32];
-    for (int digits = 1; digits <= 17; ++digits) {
-        std::snprintf(buffer, sizeof buffer, "%.*g", digits, x);
-        if (std::strtod(buffer, nullptr) == x) break;
-    }
-    return buffer;
+    const auto end = std::to_chars(buffer, buffer + sizeof buffer, x).ptr;
+    return std::string(buffer, end);
 }
 
 bool is_axis_key(const std::string& key) {
