@@ -1,7 +1,8 @@
 # The Slurm scripts against a real single-node Slurm (tests/slurm/cluster.sh starts and stops its
 # own munged, slurmctld and slurmd): slurm/submit of the quick sweep completes and its file is
 # an mpirun run's; a sweep longer than its 1-minute time limit finishes through requeues with the
-# results of an uninterrupted run; a 3-shard job array and its merge job give the unsharded file.
+# results of an uninterrupted run; a 3-shard job array and its merge job give the unsharded file;
+# its extension by a job array with --from gives the bigger sweep's file and leaves it unchanged.
 # Without a working Slurm this test fails: it never passes quietly.
 source "$(dirname "$0")/../e2e/common.sh"
 
@@ -108,8 +109,23 @@ shards=$(scontrol show job "$array" 2> /dev/null | grep -c 'JobState=COMPLETED' 
     && pass "job array $array: $shards shards COMPLETED, merge job $merge $state in $(( $(date +%s) - t0 )) s" \
     || fail "job array $array: $shards shards completed, merge $state: $(cat dln-merge-"$merge".log 2> /dev/null)"
 
+# 4. The array's sweep extended (more learning rates and replicates) by a 2-shard job array with
+#    --from: each shard copies its old units from small.h5, the merge gives the bigger file.
+sed -e 's/^lr = .*/lr = 0.5, 1, 2, 4/' -e 's/^seeds = .*/seeds = 3/' small.ini > bigger.ini
+sha256sum "$WORK/small.h5" > small.sha256
+t0=$(date +%s)
+"$SRC/slurm/submit" bigger.ini "$WORK/bigger.h5" --array 2 --from "$WORK/small.h5" --ntasks=2 > submit-extend.log 2>&1 \
+    || fail "submit --from: $(cat submit-extend.log)"
+array=$(awk '/^submitted job array/ {print $4}' submit-extend.log)
+merge=$(awk '/^submitted merge job/ {print $4}' submit-extend.log)
+state=$(wait_job "$merge" 600)
+copied=$(cat dln-sweep-"${array}"_*.log 2> /dev/null | grep -o '(.* copied' | awk '{n += substr($1, 2)} END {print n + 0}')
+[ "$state" = COMPLETED ] && complete "$WORK/bigger.h5" && [ "$copied" -eq 30 ] && sha256sum -c --quiet small.sha256 \
+    && pass "extension by job array $array: merge job $merge $state in $(( $(date +%s) - t0 )) s, $copied units copied, small.h5 unchanged" \
+    || fail "extension by job array $array: merge $state, $copied copied: $(cat dln-sweep-"${array}"_*.log 2> /dev/null | tail -5)"
+
 # The same sweeps without Slurm, uninterrupted and unsharded: the results must be identical.
-for name in quick long small; do
+for name in quick long small bigger; do
     config=$name.ini
     [ $name = quick ] && config=$SRC/sweeps/quick.ini
     "$MPIEXEC" -n 3 "$DLN" sweep -q --config "$config" --output "$WORK/$name-ref.h5" > /dev/null \
