@@ -93,6 +93,9 @@ kill_at_failpoint journaled:2 "$WORK/kill2.log" "$out" \
     "$MPIEXEC" -n 2 "$DLN" sweep --config "$WORK/all.ini" --output "$out" --from "$WORK/old.h5" --commit-seconds 0 --resume \
     && pass "killed while computing: $(grep -o 'dln sweep: copied [0-9]* units' "$WORK/kill2.log")" \
     || fail "compute failpoint not reached: $(cat "$WORK/kill2.log")"
+# The old sweep kept its journal (a unit failed once, for a resume to retry): the user is told.
+grep -q "old.h5' has a journal" "$WORK/kill2.log" && pass "an unfinished old sweep is named: $(grep -o "has a journal.*" "$WORK/kill2.log")" \
+    || fail "no line about the old sweep's journal: $(cat "$WORK/kill2.log")"
 "$MPIEXEC" -n 2 "$DLN" sweep -q --config "$WORK/all.ini" --output "$out" --from "$WORK/old.h5" --resume \
     > "$WORK/resume.log" 2>&1 && [ ! -e "$out.journal" ] \
     && result=$("$SAME" "$WORK/all.fresh.h5" "$out") && pass "kill -9 twice, --resume: $result" \

@@ -11,10 +11,10 @@
 #include "dln/version.hpp"
 
 namespace dln::sweep {
+namespace {
 
-OutputPlan plan_output(const config::Config& config, const SweepOptions& options, std::string& note) {
+OutputPlan plan_file(const config::Config& config, const SweepOptions& options, std::string& note) {
     namespace fs = std::filesystem;
-    check_extension(config, options);  // --from: before the output is looked at, so nothing is made
     const io::SweepJournal journal(options.output);
     auto checked_create = [&](bool overwrite) {
         try {
@@ -98,6 +98,22 @@ OutputPlan plan_output(const config::Config& config, const SweepOptions& options
     }
     note = "dln sweep: nothing to resume at '" + options.output + "'; starting the sweep";
     return OutputPlan::create;
+}
+
+}  // namespace
+
+OutputPlan plan_output(const config::Config& config, const SweepOptions& options, std::string& note) {
+    check_extension(config, options);  // --from: before the output is looked at, so nothing is made
+    const auto plan = plan_file(config, options, note);
+    // An old sweep that did not end (failed units left to retry, a stop, a crash) or still runs:
+    // what its file holds is copied, and its units not in the file are computed here.
+    if (options.from.empty()) return plan;
+    if (const io::SweepJournal old(options.from); old.exists()) {
+        const std::string line = "dln sweep: '" + options.from + "' has a journal '" + old.directory() +
+                                 "' (it did not end, or still runs): its units that are not in the file are computed";
+        note = note.empty() ? line : line + "\n" + note;
+    }
+    return plan;
 }
 
 }  // namespace dln::sweep
