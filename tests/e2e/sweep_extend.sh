@@ -1,7 +1,7 @@
 # Extending a finished sweep (dln sweep --from OLD.h5): the extended file is bitwise a fresh run
 # of the bigger grid (every dataset but wall_seconds) when learning rates are added, when
 # replicates are added, when an extra axis gains a value, and when everything grows at once
-# (dim too, which the PDE has no axis of) under sharding and dln merge and through a kill -9 and
+# (dim too, which the PDE has no axis of, and a categorical axis) under sharding and dln merge and through a kill -9 and
 # --resume; only the new units are computed; the old file is never modified (its sha256 is
 # unchanged); a configuration that changes anything else is refused naming the key, exit 2,
 # no file made. Tiny d and T: the whole test takes seconds.
@@ -61,11 +61,12 @@ extend seeds $(( 2 * 2 * 2 * 4 * 2 + 2 * 2 ))
 bigger noise '' '[data]\nnoise = 0.2, 0\n'
 extend noise $(( (2 * 2 * 2 * 2 * 2 + 2 * 2) * 2 ))
 
-# Everything at once, dim too (the PDE's units have no dim or seed axis: each is copied once), as
-# two shards of the extension merged, then through a kill -9 and --resume.
+# Everything at once, dim too (the PDE's units have no dim or seed axis: each is copied once) and
+# a categorical axis (the parametrization), as two shards of the extension merged, then through a
+# kill -9 and --resume.
 bigger all 's/^lr = .*/lr = 0.5, 1, 2/; s/^dim = .*/dim = 10, 20, 40/; s/^seeds = .*/seeds = 3/' \
-    '[data]\nnoise = 0, 0.1\n'
-all_units=$(( (3 * 3 * 2 * 3 * 2 + 3 * 2) * 2 ))
+    '[model]\nparametrization = uv, u2v2\n[data]\nnoise = 0, 0.1\n'
+all_units=$(( (3 * 3 * 2 * 3 * 2 * 2 + 3 * 2 * 2) * 2 ))
 "$MPIEXEC" -n 2 "$DLN" sweep -q --config "$WORK/all.ini" --output "$WORK/all.fresh.h5" > /dev/null 2>&1 \
     || fail "all: fresh run"
 "$DLN" sweep --config "$WORK/all.ini" --from "$WORK/old.h5" --dry-run > "$WORK/dry.txt" \
