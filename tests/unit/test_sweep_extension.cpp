@@ -106,6 +106,7 @@ TEST_CASE("extension: added values on every kind of axis map the old units, and 
         const auto same = make("lr = linspace(0.5, 2, 2)\ndim = 20.0, 40\nalpha = 0.10, 0.3\n");
         CHECK(refusals_of(old, same).empty());
         CHECK(check_map(old, same) == all_units(old));
+        CHECK(refusals_of(old, make("lr = 0.5, 2\ndim = 20, 40\nalpha = 0.1, 0.3\n", "[data]\nscale = 1.0\n")).empty());
     }
 }
 

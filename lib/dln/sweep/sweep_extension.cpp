@@ -111,8 +111,8 @@ std::vector<std::string> extension_refusals(const config::Config& old, const con
             continue;
         }
         const auto a = key_values(old, key), b = key_values(bigger, key);
-        if (!a.known_kind && !b.known_kind) {  // one value each, and not the same
-            refusals.push_back(key + " (" + a.labels.front() + " -> " + b.labels.front() + ")");
+        if (!a.known_kind && !b.known_kind) {  // one value each: "0.10" is 0.1
+            if (!same_value(a, 0, b, 0)) refusals.push_back(key + " (" + a.labels.front() + " -> " + b.labels.front() + ")");
             continue;
         }
         std::string dropped;
