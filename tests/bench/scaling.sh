@@ -59,8 +59,10 @@ sweep() {
         --batch "$BATCH" > "$WORK/log" 2>&1
 }
 
-# strace_counts N SEEDS: "syncs writes opens" summed over every rank of one sweep under strace.
+# strace_counts N SEEDS: "syncs writes opens" summed over every rank of one sweep under strace
+# (NaN without strace: apt-get install strace).
 strace_counts() {
+    command -v strace > /dev/null || { echo "nan nan nan nan nan"; return; }
     rm -f "$WORK"/st.*
     # Each rank traced on its own (not mpirun), so the launcher's own calls are not counted.
     sweep "$1" "$2" "$WORK/s.h5" sh -c 'exec strace -f -c -o "'"$WORK"'/st.$OMPI_COMM_WORLD_RANK" "$0" "$@"' \
