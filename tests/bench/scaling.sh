@@ -114,9 +114,11 @@ for n in $RANKS; do
         -v stats="$stats" -v sb="$s_big" -v ss="$s_small" -v wb="$w_big" -v ws="$w_small" -v ob="$o_big" -v os="$o_small" \
         -v du="$du" -v sus="$sync_us" -v wus="$write_us" -v ok="$ok" -v lb="$before" -v la="$after" 'BEGIN {
             split(stats, st, " "); wpu = 1e6 * busy * best / u
-            printf "%s,\"%s\",%d,%d,%d,%s,%d,%d,%.4f,%.0f,%.0f,%.2f,%.2f,%.1f,%.1f,%.1f,%s,%s,%.4f,%.4f,%.4f,%s,%s,%d,%s,%s",
+            if (sb == "nan") {sb = ss = wb = ws = ob = os = 0; du = "nan"}
+            if (du == "nan") {fs = "nan,nan,nan"} else {fs = sprintf("%.4f,%.4f,%.4f", (sb - ss) / du, (wb - ws) / du, (ob - os) / du)}
+            printf "%s,\"%s\",%d,%d,%d,%s,%d,%d,%.4f,%.0f,%.0f,%.2f,%.2f,%.1f,%.1f,%.1f,%s,%s,%s,%s,%s,%d,%s,%s",
                 d, cpu, cores, n, w, b, u, rep, best, u / best, u / med, wall, cput, wpu, comp, wpu - rcomp, st[1], st[2],
-                (sb - ss) / du, (wb - ws) / du, (ob - os) / du, sus, wus, ok, lb, la}')
+                fs, sus, wus, ok, lb, la}')
     echo "$row" >> "$OUT"
     echo "$row" | awk -F, '{printf "n %3d  units/s %7d  worker us/unit %7.1f  overhead us/unit %7.1f  syncs/unit %s  h5 writes/unit %s  sys syncs/writes/opens per unit %s %s %s  bitwise %s  load %s..%s\n",
         $4, $10, $14, $16, $17, $18, $19, $20, $21, ($24 == 1 ? "ok" : "DIFFERENT"), $25, $26}'
