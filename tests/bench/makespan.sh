@@ -6,7 +6,8 @@
 #
 # With RANKS ranks there are RANKS - 1 workers (rank 0 hands out work and sleeps); on a machine
 # with N cores use N + 1 ranks. Prints the makespan, the ideal, and their ratio (issue 4 asks
-# for <= 1.10 on 2 cores with -n 3).
+# for <= 1.10 on 2 cores with -n 3). KEEP=FILE keeps the sweep's file (tests/bench/scaling_model.py
+# --calibrate FILE takes the real unit costs from it).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 sweep=${1:-sweeps/quick.ini}
@@ -18,6 +19,7 @@ if [ "$(id -u)" -eq 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_
 start=$(date +%s.%N)
 mpirun -n "$ranks" --oversubscribe "$dln" sweep -q --config "$sweep" --output "$out/sweep.h5" > "$out/log"
 end=$(date +%s.%N)
+[ -z "${KEEP:-}" ] || cp "$out/sweep.h5" "$KEEP"
 python=/usr/bin/python3
 "$python" - "$out/sweep.h5" "$start" "$end" "$((ranks > 1 ? ranks - 1 : 1))" <<'PY'
 import sys, h5py, numpy as np

@@ -319,3 +319,106 @@ TEST_CASE("per-unit scalar fields: declared by the layout, filled, written, jour
     }
     MPI_Barrier(MPI_COMM_WORLD);
 }
+
+namespace {
+
+// Every dataset of /sgd as bytes, for comparing two files (wall_seconds included: the records
+// here carry fixed times).
+std::vector<std::vector<char>> sgd_bytes(const std::string& path) {
+    std::vector<std::vector<char>> out;
+    const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    REQUIRE(f >= 0);
+    for (const char* name : {"risk", "l1", "status", "diverged_at", "wall_seconds", "failures", "failure"}) {
+        const hid_t ds = H5Dopen2(f, (std::string("/sgd/") + name).c_str(), H5P_DEFAULT);
+        REQUIRE(ds >= 0);
+        const hid_t type = H5Dget_type(ds);
+        const hid_t space = H5Dget_space(ds);
+        std::vector<char> bytes(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)) * H5Tget_size(type));
+        H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data());
+        out.push_back(std::move(bytes));
+        H5Sclose(space);
+        H5Tclose(type);
+        H5Dclose(ds);
+    }
+    H5Fclose(f);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("write_many: one write per dataset for many units, the same file as one write per unit",
+          "[Parallel][io]") {
+    const auto layout = small_layout();
+    const std::size_t ranks = static_cast<std::size_t>(dln::testing::size());
+    const std::size_t me = static_cast<std::size_t>(dln::testing::rank());
+    // Rank r takes the units u with u % ranks == r, out of position order and not adjacent in the
+    // file (a group commit's units rarely are), every status and a failure message among them.
+    std::vector<UnitRecord> mine;
+    for (std::size_t u = 12; u-- > 0;) {
+        if (u % ranks != me || u == 5) continue;  // unit 5 stays pending
+        UnitRecord r;
+        r.position = u;
+        r.status = u % 3 == 0 ? UnitStatus::done : u % 3 == 1 ? UnitStatus::diverged : UnitStatus::failed;
+        r.diverged_at = r.status == UnitStatus::diverged ? 0.25 * static_cast<double>(u) : std::nan("");
+        r.wall_seconds = 0.5 + static_cast<double>(u);
+        r.failures = static_cast<std::int8_t>(r.status == UnitStatus::failed ? 1 : 0);
+        if (r.status == UnitStatus::failed) r.message = "unit " + std::to_string(u) + " failed";
+        for (std::size_t k = 0; k < 2; ++k)
+            for (std::size_t j = 0; j < 3; ++j) r.values.push_back(tag(u / 4, (u / 2) % 2, u % 2, k, j));
+        mine.push_back(r);
+    }
+    const auto one = dln::testing::scratch_file("write-one");
+    const auto many = dln::testing::scratch_file("write-many");
+    {
+        auto file = ResultFile::create(MPI_COMM_WORLD, one, layout, false);
+        for (const auto& r : mine) file.write("sgd", r);
+        file.close();
+    }
+    {
+        auto file = ResultFile::create(MPI_COMM_WORLD, many, layout, false);
+        // A record that does not fit is refused before anything of the call is written.
+        auto bad = mine;
+        if (!bad.empty()) {
+            bad.back().values.pop_back();
+            CHECK_THROWS_WITH(file.write_many("sgd", bad), Catch::Contains("wrong number of values"));
+            bad.back().position = 99;
+            bad.back().values = mine.back().values;
+            CHECK_THROWS_WITH(file.write_many("sgd", bad), Catch::Contains("outside"));
+        }
+        // Of two records of one unit the last wins: a stale copy first, then the real ones.
+        std::vector<UnitRecord> with_stale;
+        if (!mine.empty()) {
+            with_stale.push_back(mine.front());
+            with_stale.back().values.assign(6, -1.0);
+            with_stale.back().status = UnitStatus::failed;
+        }
+        with_stale.insert(with_stale.end(), mine.begin(), mine.end());
+        const auto before = hdf5_write_calls();
+        file.write_many("sgd", with_stale);
+        // One H5Dwrite per dataset of the group (2 curves, diverged_at, wall_seconds, failures,
+        // failure, status), however many units: the point of write_many.
+        CHECK(hdf5_write_calls() - before == (mine.empty() ? 0u : 7u));
+        file.close();
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+    if (me == 0) {
+        const auto a = sgd_bytes(one), b = sgd_bytes(many);
+        REQUIRE(a.size() == b.size());
+        for (std::size_t i = 0; i < a.size(); ++i) CHECK(a[i] == b[i]);
+        const hid_t f = H5Fopen(many.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+        REQUIRE(f >= 0);
+        std::vector<signed char> status(12);
+        const hid_t st = H5Dopen2(f, "/sgd/status", H5P_DEFAULT);
+        H5Dread(st, H5T_NATIVE_SCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, status.data());
+        H5Dclose(st);
+        const auto risk = read_all(f, "/sgd/risk", 12 * 3);
+        H5Fclose(f);
+        for (std::size_t u = 0; u < 12; ++u) {
+            CHECK(status[u] == (u == 5 ? 0 : u % 3 == 0 ? 1 : u % 3 == 1 ? 2 : 3));
+            if (u != 5) CHECK(risk[u * 3 + 2] == tag(u / 4, (u / 2) % 2, u % 2, 0, 2));
+        }
+        std::remove(one.c_str());
+        std::remove(many.c_str());
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+}

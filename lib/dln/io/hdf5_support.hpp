@@ -37,4 +37,25 @@ private:
     hid_t id_;
 };
 
+// The file access properties of every serial open and create (dln status, aggregate and merge:
+// their inputs, the file merge writes into alone, aggregate's phase.h5). HDF5 1.10 takes an
+// flock on such a file, which fails with ENOSYS on file systems mounted without locks (some
+// Lustre and NFS mounts). The lock guards nothing there (the sweep's MPI-IO writer takes none
+// either), so ignore_when_disabled lets the open go on when locks are unsupported, while a lock
+// refused for any other reason (held by another process) still fails it. An
+// HDF5_USE_FILE_LOCKING in the environment still overrides this.
+inline hid_t serial_file_access() {
+    const hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl >= 0 && H5Pset_file_locking(fapl, true, true) < 0) {
+        H5Pclose(fapl);
+        return -1;
+    }
+    return fapl;
+}
+
+inline hid_t open_serially(const std::string& path, unsigned flags) {
+    const Handle fapl(serial_file_access());
+    return fapl < 0 ? -1 : H5Fopen(path.c_str(), flags, fapl);
+}
+
 }  // namespace dln::io::hdf5

@@ -270,7 +270,7 @@ NcWriter::NcWriter(const std::string& path, bool overwrite, std::uint64_t alignm
     Handle fcpl(check(H5Pcreate(H5P_FILE_CREATE), "H5Pcreate"));
     // netCDF-4 lists a group's objects in creation order where the file tracks it.
     check(H5Pset_link_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "creation order", 0);
-    Handle fapl(check(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate"));
+    Handle fapl(check(hdf5::serial_file_access(), "file access properties"));
     if (alignment > 0) check(H5Pset_alignment(fapl, 64 * 1024, alignment), "H5Pset_alignment", 0);
     impl_->file = H5Fcreate(path.c_str(), overwrite ? H5F_ACC_TRUNC : H5F_ACC_EXCL, fcpl, fapl);
     if (impl_->file < 0) throw std::runtime_error("cannot create the HDF5 file '" + path + "'");
@@ -347,7 +347,7 @@ NcReader::NcReader(const std::string& path) : impl_(std::make_unique<Impl>()) {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(path, ec)) throw std::invalid_argument("'" + path + "' is not a file");
     if (H5Fis_hdf5(path.c_str()) <= 0) throw std::invalid_argument("'" + path + "' is not a readable HDF5 file");
-    impl_->file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    impl_->file = hdf5::open_serially(path, H5F_ACC_RDONLY);
     if (impl_->file < 0) {
         throw std::invalid_argument("cannot open '" + path + "' (damaged, or held open for writing by a running sweep)");
     }

@@ -52,12 +52,12 @@ int rank_of(std::int8_t status) {
 MergeOutcome merge_results(const std::string& output, const std::vector<std::string>& inputs,
                            const ResultLayout& layout) {
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-    Handle out(H5Fopen(output.c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
+    Handle out(hdf5::open_serially(output, H5F_ACC_RDWR));
     if (out < 0) throw std::runtime_error("cannot open '" + output + "' to merge into it");
     std::vector<hid_t> files;
     std::vector<std::unique_ptr<Handle>> owned;
     for (const auto& path : inputs) {
-        owned.push_back(std::make_unique<Handle>(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT)));
+        owned.push_back(std::make_unique<Handle>(hdf5::open_serially(path, H5F_ACC_RDONLY)));
         if (*owned.back() < 0) throw std::runtime_error("cannot open '" + path + "'");
         files.push_back(*owned.back());
     }
