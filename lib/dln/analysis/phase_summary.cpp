@@ -116,10 +116,11 @@ double quantile(std::vector<double> sample, double p) {
     const double h = static_cast<double>(sample.size() - 1) * p;
     const auto below = static_cast<std::size_t>(std::floor(h));
     if (below + 1 >= sample.size()) return sample.back();  // p = 1 (or h rounds onto the last)
-    const double lower = sample[below], upper = sample[below + 1];
-    // lower + f (upper - lower) is not finite for infinite order statistics; equal ones need no step.
-    if (lower == upper) return lower;
-    return lower + (h - static_cast<double>(below)) * (upper - lower);
+    const double lower = sample[below], upper = sample[below + 1], fraction = h - static_cast<double>(below);
+    // No step where none is needed: 0 * (upper - lower) and inf - inf would be NaN for infinite
+    // order statistics.
+    if (fraction == 0.0 || lower == upper) return lower;
+    return lower + fraction * (upper - lower);
 }
 
 QuantileBand parse_band(const std::string& text) {
