@@ -850,8 +850,8 @@ def concentration(phase, at):
     right.plot(dims[ok], width[ok], "o", color="C3", ms=5, label="band width")
     x = np.geomspace(dims.min() / 1.5, dims.max() * 1.5, 50)
     if np.isfinite(slope):
-        fit = f"fit: slope {float(slope):+.3f}" + (f" ± {float(se):.3f} (s.e.)" if np.isfinite(se) else "")
-        right.plot(x, prefactor * x ** slope, "-", color="C3", lw=1, label=fit.replace("-", "−"))
+        number = f"{float(slope):+.3f}".replace("-", "−") + (f" ± {float(se):.3f} (s.e.)" if np.isfinite(se) else "")
+        right.plot(x, prefactor * x ** slope, "-", color="C3", lw=1, label=f"fit: slope {number}")
     if ok.any():
         ref = np.exp(np.mean(np.log(width[ok])))
         mid = np.exp(np.mean(np.log(dims[ok])))
@@ -863,9 +863,9 @@ def concentration(phase, at):
     right.minorticks_off()
     right.set_xlabel(along.label())
     right.set_ylabel(f"mean over t of ({band} width) / median")
-    right.set_title("Band width against d, least squares in log-log", fontsize=8.5)
+    right.set_title("Band width against d", fontsize=8.5)
     right.grid(True, which="major", alpha=0.3)
-    right.legend(fontsize=6.5, frameon=False, loc="upper right")
+    right.legend(fontsize=6.5, frameon=False, loc="upper right")  # the points fall from upper left
     where = ", ".join(a.equation(point[a.name]) for a in phase.axes if a.name != along.name)
     first = [a for a in phase.axes if a.name != along.name and a.name not in at and len(a) > 1]
     note = " (first values; choose with --at)" if first else ""
