@@ -107,20 +107,34 @@ PowerLawFit fit_power_law(const std::vector<double>& x, const std::vector<double
     return fit;
 }
 
-double quantile(std::vector<double> sample, double p) {
-    if (sample.empty() || !(p >= 0.0 && p <= 1.0)) return kNaN;
-    for (double x : sample) {
-        if (std::isnan(x)) return kNaN;
-    }
-    std::sort(sample.begin(), sample.end());
-    const double h = static_cast<double>(sample.size() - 1) * p;
+namespace {
+
+// Type 7 of a sorted sample without NaN (quantile() checks and sorts).
+double quantile_of_sorted(const std::vector<double>& sorted, double p) {
+    if (sorted.empty() || !(p >= 0.0 && p <= 1.0)) return kNaN;
+    const double h = static_cast<double>(sorted.size() - 1) * p;
     const auto below = static_cast<std::size_t>(std::floor(h));
-    if (below + 1 >= sample.size()) return sample.back();  // p = 1 (or h rounds onto the last)
-    const double lower = sample[below], upper = sample[below + 1], fraction = h - static_cast<double>(below);
+    if (below + 1 >= sorted.size()) return sorted.back();  // p = 1 (or h rounds onto the last)
+    const double lower = sorted[below], upper = sorted[below + 1], fraction = h - static_cast<double>(below);
     // No step where none is needed: 0 * (upper - lower) and inf - inf would be NaN for infinite
     // order statistics.
     if (fraction == 0.0 || lower == upper) return lower;
     return lower + fraction * (upper - lower);
+}
+
+// Sorts the sample for quantile_of_sorted; false if it holds a NaN (which has no rank).
+bool sort_for_quantiles(std::vector<double>& sample) {
+    for (double x : sample) {
+        if (std::isnan(x)) return false;
+    }
+    std::sort(sample.begin(), sample.end());
+    return true;
+}
+
+}  // namespace
+
+double quantile(std::vector<double> sample, double p) {
+    return sort_for_quantiles(sample) ? quantile_of_sorted(sample, p) : kNaN;
 }
 
 QuantileBand parse_band(const std::string& text) {
@@ -212,9 +226,10 @@ QuantileCurves quantile_curves(const std::vector<double>& values, const std::vec
     std::vector<double> sample(survivors.size());
     for (std::size_t j = 0; j < n_time; ++j) {
         for (std::size_t k = 0; k < survivors.size(); ++k) sample[k] = values[survivors[k] * n_time + j];
-        q.median[j] = quantile(sample, 0.5);
-        q.lo[j] = quantile(sample, band.lo);
-        q.hi[j] = quantile(sample, band.hi);
+        if (!sort_for_quantiles(sample)) continue;  // a survivor's NaN: NaN (as assigned)
+        q.median[j] = quantile_of_sorted(sample, 0.5);
+        q.lo[j] = quantile_of_sorted(sample, band.lo);
+        q.hi[j] = quantile_of_sorted(sample, band.hi);
     }
     return q;
 }
