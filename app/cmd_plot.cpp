@@ -33,8 +33,10 @@ constexpr const char* kUsage =
     "Draws the figures of DIR/phase.h5 (dln-phase/2, written by dln aggregate) into DIR as PNG (and\n"
     "PDF with --pdf): regime_map (the phase diagram over (lr, alpha), or over --x and --y, one panel\n"
     "per value of every other axis and the d -> infinity limit), one heatmap_<quantity> per summary\n"
-    "quantity with the divergence boundary, risk_curves (SGD replicate mean and range, SDE, PDE) and\n"
-    "gap_vs_dim (the SGD-PDE gap against d, with its fitted slope). An axis is named by its dimension\n"
+    "quantity with the divergence boundary, risk_curves (SGD and SDE median and quantile band over\n"
+    "replicates, the mean thin, PDE), gap_vs_dim (the SGD-PDE gap against d, with its fitted slope) and,\n"
+    "for a sweep with the PDE, at least 3 d and 10 replicates, concentration (one band per d around the\n"
+    "PDE, and the band's width against d with its fitted slope). An axis is named by its dimension\n"
     "name (lr, dim, alpha, noise, spectrum, ...) or its key (sweep.lr, data.noise, ...). Needs Python 3\n"
     "with matplotlib and h5py (Debian: python3-matplotlib python3-h5py).";
 
@@ -102,8 +104,8 @@ int plot_command(const Args& args) {
             ("y", po::value<std::string>(&y_axis)->value_name("AXIS"), "the vertical axis of the maps [default: alpha]")
             ("at", po::value<std::vector<std::string>>(&at)->value_name("KEY=VALUE"),
              "fix an axis at one of its values (numbers compared as numbers, names by name; repeatable): the maps "
-             "draw one panel per value of each axis neither --x, --y nor fixed (at most 12), and risk_curves and "
-             "gap_vs_dim show the extra axes at these values [default: their first values]")
+             "draw one panel per value of each axis neither --x, --y nor fixed (at most 12), and risk_curves, "
+             "gap_vs_dim and concentration show the extra axes at these values [default: their first values]")
             ("point", po::value<std::vector<std::string>>(&points)->value_name("POINT"),
              "a grid point for risk_curves: LR,DIM,ALPHA[,EXTRA...] in axis order, or KEY=VALUE,... (nearest grid "
              "values; extra axes not given from --at or their first value; repeatable) [default: every lr at the "

@@ -11,8 +11,12 @@ python3-matplotlib 3.6, python3-h5py). Figures, each as PNG (and PDF with --pdf)
                       d -> infinity limit (the PDE); the first figure a reader sees
   heatmap_<quantity>  one summary quantity over the same panels, with the divergence boundary (at
                       least half of the replicates diverged) drawn along cell edges
-  risk_curves         risk against time at chosen points: SGD replicate mean and range, SDE, PDE
+  risk_curves         risk against time at chosen points: SGD and SDE median and quantile band over
+                      replicates (the mean thin), PDE
   gap_vs_dim          sup-over-time relative SGD-PDE gap against d on log-log axes, fitted slope
+  concentration       one median and quantile band of the excess risk per d around the PDE, and
+                      the band's width against d with its fitted slope and standard error; drawn
+                      when d has at least 3 values and the point at least 10 replicates
 
 Axes are named by their dimension name (lr, dim, alpha, noise, spectrum, ...) or their
 configuration key (sweep.lr, data.noise, ...). --x and --y choose the maps' axes (any axis of the
@@ -28,7 +32,7 @@ KEY=VALUE,KEY=VALUE,... naming the axes.
 
 Every figure has a fixed size in pixels: 1050 wide (7 in at 150 dpi: a full page width in
 print), and high by its rows of panels: maps 210 + 330 rows, risk_curves 165 + 315 rows,
-gap_vs_dim 135 + 360 rows. Bad input is one line on stderr and exit status 2, like the rest of dln.
+gap_vs_dim 135 + 360 rows, concentration 525 (one row). Bad input is one line on stderr and exit status 2, like the rest of dln.
 """
 import argparse
 import configparser
@@ -54,6 +58,7 @@ WIDTH_PX = 1050  # 7 in: a full text width in print; fonts below are sized for i
 MAP_HEIGHT = (210, 330)
 RISK_HEIGHT = (165, 315)
 GAP_HEIGHT = (135, 360)
+CONC_HEIGHT = (165, 360)  # one row: 525 pixels
 MAP_LEGEND_IN = 0.7   # the band under a map for its legend: up to three rows of three entries
 RISK_LEGEND_IN = 0.3  # one row
 MAX_PANELS = 12
@@ -231,6 +236,8 @@ class Phase:
             if schema != "dln-phase/2":
                 fail(f"'{path}' is not a dln-phase/2 file (schema '{schema}'): aggregate its sweep with this dln")
             self.epsilon = float(f.attrs["epsilon"])
+            # The quantile band (fractions); absent in the phase files of dln <= 0.5.0.
+            self.band = (float(f.attrs["band_lo"]), float(f.attrs["band_hi"])) if "band_lo" in f.attrs else None
             self.config = configparser.ConfigParser()
             self.config.read_string(text(f.attrs.get("config", "")))
             self.methods = {name: Method(name, f[name]) for name in METHODS if name in f}
@@ -286,6 +293,10 @@ class Phase:
             if k in self.by_name:
                 out = np.take(out, self.by_name[k].order, axis=pos)
         return out.astype(float)
+
+    def band_text(self):
+        lo, hi = self.band if self.band else (float("nan"), float("nan"))
+        return f"{100 * lo:g}–{100 * hi:g}%"
 
     def risk_label(self):
         noisy = self.noise != 0 or ("noise" in self.by_name and np.any(self.by_name["noise"].values != 0))
@@ -657,12 +668,22 @@ def risk_curves(phase, points, explicit, at):
             if method not in phase.methods:
                 continue
             mean = phase.select(method, "excess_mean", point, ["time"])
-            label = f"{method.upper()} (mean, range over replicates)" if method == "sgd" else f"{method.upper()} (mean)"
-            if method == "sgd":
-                ax.fill_between(t, phase.select(method, "excess_lo", point, ["time"]),
-                                phase.select(method, "excess_hi", point, ["time"]), color=colour, alpha=0.25,
-                                linewidth=0)
-            ax.plot(t, mean, color=colour, lw=1.4, label=label)
+            median = phase.select(method, "excess_median", point, ["time"])
+            if median is not None:
+                # The field's convention: median and a quantile band over replicates; the mean thin.
+                band = phase.band_text()
+                ax.fill_between(t, phase.select(method, "excess_band_lo", point, ["time"]),
+                                phase.select(method, "excess_band_hi", point, ["time"]), color=colour,
+                                alpha=0.25 if method == "sgd" else 0.15, linewidth=0)
+                ax.plot(t, median, color=colour, lw=1.4, label=f"{method.upper()} (median, {band} band)")
+                ax.plot(t, mean, color=colour, lw=0.7, ls=(0, (4, 2)), label=f"{method.upper()} (mean)")
+            else:  # a phase file of an older dln: mean and range
+                label = f"{method.upper()} (mean, range over replicates)" if method == "sgd" else f"{method.upper()} (mean)"
+                if method == "sgd":
+                    ax.fill_between(t, phase.select(method, "excess_lo", point, ["time"]),
+                                    phase.select(method, "excess_hi", point, ["time"]), color=colour, alpha=0.25,
+                                    linewidth=0)
+                ax.plot(t, mean, color=colour, lw=1.4, label=label)
             regime_text.append(f"{method.upper()} {REGIMES[int(phase.select(method, 'regime', point, []))]}")
             fraction = phase.select(method, "diverged_fraction", point, [])
             if fraction > 0:  # the curve is the mean of the replicates that did not diverge
@@ -687,7 +708,7 @@ def risk_curves(phase, points, explicit, at):
     for k in range(len(points), rows * cols):
         axes[k // cols][k % cols].set_visible(False)
     handles, _ = axes[0][0].get_legend_handles_labels()
-    reserve_legend(fig, handles, ncol=min(len(handles), 4), band=RISK_LEGEND_IN)
+    reserve_legend(fig, handles, ncol=min(len(handles), 6), band=RISK_LEGEND_IN)
     common = [a for a in phase.extras if a not in varying]
     note = ""
     if common:
@@ -771,6 +792,87 @@ def gap_vs_dim(phase, at):
     return fig
 
 
+# When concentration.png is drawn: the axis the PDE is the limit of (d) has at least this many
+# values (a slope through two points has no uncertainty), and the chosen point has at least this
+# many replicates at some d (with fewer, a 10% quantile is an interpolation between the two
+# smallest values, and the band's width is mostly the noise of its estimate).
+CONCENTRATION_MIN_DIMS = 3
+CONCENTRATION_MIN_REPLICATES = 10
+
+
+def concentration(phase, at):
+    """One median and quantile band of the excess risk per d, the PDE inside them, and the band's
+    time-averaged relative width against d with its fitted power law; None where the rule above
+    does not hold."""
+    finite = finite_methods(phase)
+    if not finite or "pde" not in phase.methods or phase.band is None:
+        return None
+    method = "sgd" if "sgd" in phase.methods else finite[0].name
+    m = phase.methods[method]
+    limit = [a for a in m.axes if not phase.methods["pde"].has(a.name)]
+    if len(limit) != 1 or len(limit[0]) < CONCENTRATION_MIN_DIMS or "band_width" not in m.vars:
+        return None
+    along = limit[0]
+    # Every other axis at its --at value, else its first value (in the configuration's order).
+    point = {a.name: 0 for a in phase.axes if a.name != along.name}
+    point.update({k: v for k, v in at.items() if k != along.name})
+    replicates = phase.select(method, "replicates", point, [along.name])
+    if replicates is None or np.nanmax(replicates) < CONCENTRATION_MIN_REPLICATES:
+        return None
+    dims = along.values[along.order].astype(float)
+    t = phase.time
+    fig, (left, right) = plt.subplots(1, 2, figsize=pixels(CONC_HEIGHT, 1), layout="constrained",
+                                      gridspec_kw=dict(width_ratios=[3, 2]))
+    colours = plt.get_cmap("viridis")(np.linspace(0.0, 0.85, len(dims)))
+    median = phase.select(method, "excess_median", point, [along.name, "time"])
+    lo = phase.select(method, "excess_band_lo", point, [along.name, "time"])
+    hi = phase.select(method, "excess_band_hi", point, [along.name, "time"])
+    band = phase.band_text()
+    for k, d in enumerate(dims):  # the widest band (smallest d) first, underneath
+        left.fill_between(t, lo[k], hi[k], color=colours[k], alpha=0.3, linewidth=0)
+        left.plot(t, median[k], color=colours[k], lw=1.1,
+                  label=f"d = {int(d)} ({int(replicates[k])} replicates)")
+    pde_point = {a.name: point[a.name] for a in phase.methods["pde"].axes}
+    left.plot(t, phase.select("pde", "excess_mean", pde_point, ["time"]), color="black", ls="--", lw=1.2,
+              label="PDE (d → ∞)")
+    left.set_yscale("log")
+    left.set_xlabel("time t (units of d samples)")
+    left.set_ylabel(phase.risk_label())
+    left.set_title(f"{method.upper()}: median and {band} band over replicates", fontsize=8.5)
+    left.grid(True, which="major", alpha=0.3)
+    left.legend(fontsize=6.5, frameon=False, loc="lower left")
+
+    width = phase.select(method, "band_width", point, [along.name])
+    slope = phase.select(method, "band_width_exponent", point, [])
+    se = phase.select(method, "band_width_exponent_se", point, [])
+    prefactor = phase.select(method, "band_width_prefactor", point, [])
+    ok = np.isfinite(width) & (width > 0)
+    right.plot(dims[ok], width[ok], "o", color="C3", ms=5, label="band width")
+    x = np.geomspace(dims.min() / 1.5, dims.max() * 1.5, 50)
+    if np.isfinite(slope):
+        number = f"{float(slope):+.3f}".replace("-", "−") + (f" ± {float(se):.3f} (s.e.)" if np.isfinite(se) else "")
+        right.plot(x, prefactor * x ** slope, "-", color="C3", lw=1, label=f"fit: slope {number}")
+    if ok.any():
+        ref = np.exp(np.mean(np.log(width[ok])))
+        mid = np.exp(np.mean(np.log(dims[ok])))
+        right.plot(x, ref * (x / mid) ** -0.5, color="#777777", ls="--", lw=1, label="slope −1/2 (theory)")
+    right.set_xscale("log")
+    right.set_yscale("log")
+    right.set_xticks(dims)
+    right.set_xticklabels([f"{int(d)}" for d in dims])
+    right.minorticks_off()
+    right.set_xlabel(along.label())
+    right.set_ylabel(f"mean over t of ({band} width) / median")
+    right.set_title("Band width against d", fontsize=8.5)
+    right.grid(True, which="major", alpha=0.3)
+    right.legend(fontsize=6.5, frameon=False, loc="upper right")  # the points fall from upper left
+    where = ", ".join(a.equation(point[a.name]) for a in phase.axes if a.name != along.name)
+    first = [a for a in phase.axes if a.name != along.name and a.name not in at and len(a) > 1]
+    note = " (first values; choose with --at)" if first else ""
+    fig.suptitle(f"Concentration onto the d → ∞ limit at {where}{note}\n{phase.describe()}")
+    return fig
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dir")
@@ -801,6 +903,9 @@ def main():
             fig = gap_vs_dim(phase, at)
             if fig is not None:
                 figures.append(("gap_vs_dim", fig))
+            fig = concentration(phase, at)
+            if fig is not None:
+                figures.append(("concentration", fig))
     for name, fig in figures:
         for ext in ("png", "pdf") if args.pdf else ("png",):
             fig.savefig(os.path.join(args.dir, f"{name}.{ext}"))

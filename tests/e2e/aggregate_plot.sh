@@ -54,6 +54,14 @@ done
 
 "$DLN" plot "$WORK/quick" --pdf > "$WORK/plot.log" 2>&1 && pass "plot: $(cat "$WORK/plot.log")" \
     || fail "plot: $(cat "$WORK/plot.log")"
+# Two d and two replicates are below the concentration figure's rule (at least 3 d, 10 replicates).
+! grep -q concentration "$WORK/plot.log" && [ ! -e "$WORK/quick/concentration.png" ] \
+    && pass "no concentration figure for 2 d and 2 replicates" || fail "concentration drawn for the quick sweep"
+# Another band: the band variables say which (the default is 10-90%).
+"$DLN" aggregate "$WORK/quick.h5" --out "$WORK/quartiles" --band 25,75 > /dev/null \
+    && "$PYTHON" -c 'import h5py, sys; f = h5py.File(sys.argv[1]); a = f["sgd/excess_band_hi"].attrs
+assert (f.attrs["band_lo"], f.attrs["band_hi"], a["quantile"]) == (0.25, 0.75, 0.75), dict(a)' "$WORK/quartiles/phase.h5" \
+    && pass "--band 25,75: the quartiles, said in the attributes" || fail "--band 25,75"
 # Every figure, at its designed size (1050 px wide; heights from plot_phase.py's layout for this
 # grid: one row of map panels, 210 + 330 px, and two rows of risk curves, 165 + 2 x 315), with panels that
 # show several colours: the regime map the colours of converged, collapsed and diverged, each
@@ -234,6 +242,9 @@ check_rejected "does not exist" "$WORK/no" aggregate "$WORK/quick.h5" --out "$WO
 check_rejected "not a directory" "" aggregate "$WORK/quick.h5" --out "$WORK/quick/phase.csv"
 check_rejected "--epsilon" "$WORK/x" aggregate "$WORK/quick.h5" --out "$WORK/x" --epsilon -1
 check_rejected "--epsilon" "$WORK/x" aggregate "$WORK/quick.h5" --out "$WORK/x" --epsilon 1e-3x
+check_rejected "--band: '50,90' must be LO,HI in percent with 0 <= LO < 50 < HI <= 100" "$WORK/x" aggregate "$WORK/quick.h5" --out "$WORK/x" --band 50,90
+check_rejected "--band: '10,90x'" "$WORK/x" aggregate "$WORK/quick.h5" --out "$WORK/x" --band 10,90x
+check_rejected "--band: '10'" "$WORK/x" aggregate "$WORK/quick.h5" --out "$WORK/x" --band 10
 check_rejected "no sweep file" "" aggregate
 check_rejected "--bogus" "" aggregate "$WORK/quick.h5" --bogus
 check_rejected "holds no phase.h5" "$WORK/empty/regime_map.png" plot "$(mkdir -p "$WORK/empty" && echo "$WORK/empty")"

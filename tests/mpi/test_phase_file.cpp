@@ -381,6 +381,40 @@ TEST_CASE("phase file: aggregate recovers the rates, divergence pattern and d^(-
             CHECK(exponents[0] == sgd->gap_fit[0].exponent);
             const auto replicates = f.read("pde", "replicates");
             CHECK(replicates[limit_at(3, 1, 0)] == 1.0);
+            // The quantile band: its definition at the root, median and band per time as the table has them.
+            CHECK(f.number_attribute("band_lo") == table.band.lo);
+            CHECK(f.number_attribute("band_hi") == table.band.hi);
+            CHECK(f.attribute("quantile_definition") == kQuantileDefinition);
+            const std::size_t n_time = table.time.size();
+            for (const char* name : {"excess_median", "excess_band_lo", "excess_band_hi", "balance_median",
+                                     "curvature_band_hi", "false_support_band_lo"}) {
+                CHECK(f.shape("sgd", name) == f.shape("sgd", "excess_mean"));
+                CHECK(f.shape("pde", name) == f.shape("pde", "excess_mean"));
+            }
+            const auto median = f.read("sgd", "excess_median"), lo = f.read("sgd", "excess_band_lo"),
+                       hi = f.read("sgd", "excess_band_hi");
+            REQUIRE(median.size() == sgd->points.size() * n_time);
+            std::size_t compared = 0;
+            for (std::size_t p = 0; p < sgd->points.size(); ++p) {
+                const auto& q = sgd->points[p].excess_q;
+                for (std::size_t j = 0; j < n_time; ++j) {
+                    if (q.median.empty()) {
+                        CHECK(std::isnan(median[p * n_time + j]));  // no survivor
+                        continue;
+                    }
+                    CHECK(median[p * n_time + j] == q.median[j]);
+                    if (std::isfinite(q.median[j])) {
+                        CHECK(lo[p * n_time + j] <= median[p * n_time + j]);
+                        CHECK(median[p * n_time + j] <= hi[p * n_time + j]);
+                        ++compared;
+                    }
+                }
+            }
+            CHECK(compared > 0);
+            names.clear();
+            for (const auto& d : f.dimensions("sgd", "band_width_exponent")) names.push_back(d.name);
+            CHECK(names == want);  // (lr, alpha, extras...)
+            CHECK(f.read("sgd", "band_width").size() == sgd->points.size());
         }
         // The phase file is not a sweep file: aggregating it again is refused by name.
         CHECK_THROWS_WITH(read_sweep(dir + "/phase.h5"), Catch::Contains("dln-phase/2"));
@@ -397,6 +431,9 @@ TEST_CASE("phase file: aggregate recovers the rates, divergence pattern and d^(-
             CHECK(rows.back().rfind("pde,4,inf,0.3,0.2,powerlaw,1,collapsed,0,", 0) == 0);
         } else {
             CHECK(rows[0].rfind("method,lr,dim,alpha,replicates,regime,", 0) == 0);
+            const std::string tail = "risk_final_median,risk_final_band_lo,risk_final_band_hi,band_width,"
+                                     "band_width_exponent,band_width_exponent_se";
+            CHECK(rows[0].substr(rows[0].size() - tail.size()) == tail);
             // sgd rows in (lr, dim, alpha) order: row 1 + at(1, 1, 1) is the pending point.
             CHECK(rows[1 + at(1, 1, 1, 0)].rfind("sgd,1,400,0.3,0,missing,nan,", 0) == 0);
             CHECK(rows.back().rfind("pde,4,inf,0.3,1,collapsed,0,", 0) == 0);

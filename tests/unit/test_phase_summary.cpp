@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,7 @@ std::vector<double> exponential(const std::vector<double>& t, double r0, double 
 }
 
 constexpr double kExact = 1e-12;  // rounding only; see the header comment
+constexpr double kInf = std::numeric_limits<double>::infinity();
 
 }  // namespace
 
@@ -429,4 +431,186 @@ TEST_CASE("phase summary: two extra axes (numeric, categorical): every point sum
         bad.methods[0].outcome.pop_back();
         CHECK_THROWS_WITH(aggregate(bad, RegimeRule{}), Catch::Contains("wrong shape"));
     }
+}
+
+// ---- quantile bands -------------------------------------------------------------------------------
+// Expected values are Hyndman-Fan type 7 worked by hand: sort, h = (n - 1) p, Q = x_(floor h) +
+// (h - floor h)(x_(floor h + 1) - x_(floor h)) (0-based order statistics). They agree with
+// numpy.quantile's default ('linear'), e.g. np.quantile([3, 1, 4, 1, 5], [.1, .25, .5, .75, .9]) =
+// [1, 1, 3, 4, 4.6]. Each is one interpolation of small integers, exact up to one rounding: kExact.
+
+TEST_CASE("phase summary: quantiles are Hyndman-Fan type 7 (linear between order statistics)", "[phase][quantile]") {
+    // {3, 1, 4, 1, 5} sorted is {1, 1, 3, 4, 5}, n = 5, h = 4p.
+    const std::vector<double> five{3, 1, 4, 1, 5};
+    CHECK(quantile(five, 0.0) == 1.0);                            // h = 0: the minimum
+    CHECK(quantile(five, 0.1) == 1.0);                            // h = 0.4 between x0 = x1 = 1
+    CHECK(quantile(five, 0.25) == 1.0);                           // h = 1: x1
+    CHECK(quantile(five, 0.5) == 3.0);                            // h = 2: x2, the middle value
+    CHECK(quantile(five, 0.75) == 4.0);                           // h = 3: x3
+    CHECK(quantile(five, 0.9) == Approx(4.6).epsilon(kExact));    // h = 3.6: 4 + 0.6 (5 - 4)
+    CHECK(quantile(five, 1.0) == 5.0);                            // h = 4: the maximum
+    // 1, 2, ..., 10: h = 9p; Q(0.1) = x0 + 0.9 (x1 - x0) = 1.9, Q(0.9) = x8 + 0.1 = 9.1, Q(1/2) = 5.5.
+    std::vector<double> ten;
+    for (int k = 10; k >= 1; --k) ten.push_back(k);  // given in reverse: the order of the input does not matter
+    CHECK(quantile(ten, 0.1) == Approx(1.9).epsilon(kExact));
+    CHECK(quantile(ten, 0.9) == Approx(9.1).epsilon(kExact));
+    CHECK(quantile(ten, 0.5) == Approx(5.5).epsilon(kExact));
+    // 0, 1, ..., 100: x_(k) = k and h = 100 p, so Q(p) = 100 p for every p.
+    std::vector<double> hundred;
+    for (int k = 0; k <= 100; ++k) hundred.push_back(k);
+    for (double p : {0.025, 0.1, 0.37, 0.5, 0.9, 0.975}) CHECK(quantile(hundred, p) == Approx(100.0 * p).epsilon(kExact));
+    // Two values: the median is their mean; one value is every quantile.
+    CHECK(quantile({2.0, 8.0}, 0.5) == 5.0);
+    CHECK(quantile({2.0, 8.0}, 0.1) == Approx(2.6).epsilon(kExact));  // h = 0.1: 2 + 0.1 * 6
+    CHECK(quantile({0.7}, 0.1) == 0.7);
+    CHECK(quantile({0.7}, 0.9) == 0.7);
+    // Ties with infinity: equal order statistics need no interpolation (inf - inf would be NaN).
+    CHECK(quantile({1.0, kInf, kInf}, 0.9) == kInf);
+    CHECK(quantile({1.0, 2.0, kInf}, 0.5) == 2.0);
+    // A NaN has no rank: the quantile is NaN, not the quantile of the rest. Empty: NaN.
+    CHECK(std::isnan(quantile({1.0, kNaN, 3.0}, 0.5)));
+    CHECK(std::isnan(quantile({}, 0.5)));
+    CHECK(std::isnan(quantile(five, 1.5)));
+}
+
+TEST_CASE("phase summary: --band LO,HI in percent, 0 <= LO < 50 < HI <= 100", "[phase][quantile]") {
+    const auto standard = parse_band("10,90");
+    CHECK(standard.lo == Approx(0.1).epsilon(kExact));
+    CHECK(standard.hi == Approx(0.9).epsilon(kExact));
+    const auto wide = parse_band("2.5, 97.5");
+    CHECK(wide.lo == Approx(0.025).epsilon(kExact));
+    CHECK(wide.hi == Approx(0.975).epsilon(kExact));
+    const auto range = parse_band("0,100");  // the range: min and max
+    CHECK(range.lo == 0.0);
+    CHECK(range.hi == 1.0);
+    for (const char* bad : {"50,90", "10,50", "-1,90", "10,100.5", "90,10", "10", "a,90", "10,90,95", "10,nan",
+                            "10,inf", "", ",90", "10,90x"}) {
+        INFO(bad);
+        CHECK_THROWS_WITH(parse_band(bad), Catch::Contains("'" + std::string(bad) + "'"));
+    }
+}
+
+TEST_CASE("phase summary: median and band per time over the survivors: a diverged replicate is excluded, "
+          "a NaN value is not skipped", "[phase][quantile]") {
+    const auto t = grid(4.0, 9);
+    const auto shape = exponential(t, 1.0, 0.5);
+    const double noise_floor = 0.02;
+    // Replicate k = 1..10 has excess 0.01 k shape(t): per time the sample is shape(t) * {0.01, ..., 0.1},
+    // whose type-7 quantiles are shape(t) times those of 1..10 (above): 0.019, 0.055, 0.091.
+    std::vector<std::vector<double>> excess;
+    std::vector<Outcome> outcome;
+    for (int k = 1; k <= 10; ++k) {
+        std::vector<double> e;
+        for (double x : shape) e.push_back(0.01 * k * x);
+        excess.push_back(e);
+        outcome.push_back(Outcome::finished);
+    }
+    // A diverged replicate far above every other (until it stopped) and a missing one: neither counts.
+    std::vector<double> diverged(t.size(), kNaN), missing(t.size(), kNaN);
+    for (std::size_t j = 0; j < 3; ++j) diverged[j] = 100.0 * shape[j];
+    excess.push_back(diverged);
+    outcome.push_back(Outcome::diverged);
+    excess.push_back(missing);
+    outcome.push_back(Outcome::missing);
+    auto r = replicates(t, excess, constant(t, 0.01), outcome, noise_floor);
+    // The balance of replicate 3 is NaN at the last time (as a linear model's is everywhere).
+    r.balance[2 * t.size() + t.size() - 1] = kNaN;
+    const auto s = summarize_point(t, r, RegimeRule{}, QuantileBand{0.1, 0.9});
+    REQUIRE(s.excess_q.median.size() == t.size());
+    for (std::size_t j = 0; j < t.size(); ++j) {
+        INFO("time " << t[j]);
+        // One interpolation of products 0.01 k shape(t), each within an ulp: kExact.
+        CHECK(s.excess_q.lo[j] == Approx(0.019 * shape[j]).epsilon(kExact));
+        CHECK(s.excess_q.median[j] == Approx(0.055 * shape[j]).epsilon(kExact));
+        CHECK(s.excess_q.hi[j] == Approx(0.091 * shape[j]).epsilon(kExact));
+        CHECK(s.excess_q.lo[j] <= s.excess_q.median[j]);
+        CHECK(s.excess_q.median[j] <= s.excess_q.hi[j]);
+        CHECK(s.curvature_q.median[j] == 2.0);  // every replicate's curvature is 2
+    }
+    CHECK(s.balance_q.median.front() == 0.01);
+    CHECK(std::isnan(s.balance_q.median.back()));  // a survivor's NaN: NaN, not the median of the others
+    CHECK(std::isnan(s.balance_q.lo.back()));
+    // The final risk = excess + sigma^2/2: its quantiles are shifted by 0.02.
+    CHECK(s.risk_final_median == Approx(0.055 * shape.back() + noise_floor).epsilon(kExact));
+    CHECK(s.risk_final_band_lo == Approx(0.019 * shape.back() + noise_floor).epsilon(kExact));
+    CHECK(s.risk_final_band_hi == Approx(0.091 * shape.back() + noise_floor).epsilon(kExact));
+    // The relative width is (0.091 - 0.019) / 0.055 = 72/55 at every time, so its mean too.
+    CHECK(s.band_width == Approx(72.0 / 55.0).epsilon(kExact));
+    // The mean stays (of the survivors): 0.055 shape(t), the mean of 0.01..0.1.
+    CHECK(s.excess_mean.back() == Approx(0.055 * shape.back()).epsilon(kExact));
+    // Another band: 25-75% of 1..10 is h = 2.25 and 6.75: 3.25 and 7.75.
+    const auto quartiles = summarize_point(t, r, RegimeRule{}, QuantileBand{0.25, 0.75});
+    CHECK(quartiles.excess_q.lo.front() == Approx(0.0325).epsilon(kExact));
+    CHECK(quartiles.excess_q.hi.front() == Approx(0.0775).epsilon(kExact));
+    // One survivor: every quantile is its value, and no width is claimed from a single run.
+    const auto lone = summarize_point(t, replicates(t, {excess[0]}, constant(t, 0.01), {Outcome::finished}),
+                                      RegimeRule{});
+    CHECK(lone.excess_q.lo.back() == lone.excess_q.hi.back());
+    CHECK(std::isnan(lone.band_width));
+    // No survivor: no curve, like the mean's (phase.h5 writes NaN there), and no final quantile.
+    const auto none = summarize_point(t, replicates(t, {diverged}, constant(t, 0.01), {Outcome::diverged}), RegimeRule{});
+    CHECK(none.excess_q.median.empty());
+    CHECK(none.excess_mean.empty());
+    CHECK(std::isnan(none.risk_final_median));
+}
+
+TEST_CASE("phase summary: the power law's standard error from its residuals", "[phase][quantile]") {
+    // log x = 0, 1, 2, 3 and log y = -x/2 + r with r = (+d, -d, -d, +d): r sums to 0 and is
+    // orthogonal to log x - 3/2, so the slope stays -1/2 exactly and the residuals are r. SSR = 4 d^2,
+    // n - 2 = 2, Sxx = 2.25 + 0.25 + 0.25 + 2.25 = 5: se = sqrt(4 d^2 / 2 / 5) = d sqrt(0.4).
+    const double d = 0.1;
+    std::vector<double> x, y;
+    const double r[] = {d, -d, -d, d};
+    for (int k = 0; k < 4; ++k) {
+        x.push_back(std::exp(k));
+        y.push_back(std::exp(-0.5 * k + r[k]));
+    }
+    const auto fit = fit_power_law(x, y);
+    // exp and log round-trip within a few ulps of O(1) numbers; the sums amplify by O(1).
+    CHECK(fit.exponent == Approx(-0.5).epsilon(kExact));
+    CHECK(fit.exponent_se == Approx(d * std::sqrt(0.4)).epsilon(1e-10));
+    // An exact power law has no residual; two points have no degree of freedom left.
+    CHECK(fit_power_law({16, 64, 256}, {0.25, 0.125, 0.0625}).exponent_se < 1e-14);
+    CHECK(std::isnan(fit_power_law({16, 64}, {0.25, 0.125}).exponent_se));
+}
+
+TEST_CASE("phase summary: aggregate fits the band width's power law along d per (lr, alpha)", "[phase][quantile]") {
+    // Replicate k of 11 at dimension d has excess shape(t) (1 + (k - 5) c d^(-1/2)), k = 0..10: the
+    // type-7 10%, 50% and 90% quantiles are at k = 1, 5, 9 (h = 10p is whole), so the relative
+    // width is 8 c d^(-1/2) at every time: the exponent is -1/2 and its standard error 0.
+    SweepData sweep;
+    sweep.time = numeric_axis("time", "", grid(4.0, 9));
+    const auto& t = sweep.time.values;
+    const auto lr = numeric_axis("lr", "sweep.lr", {0.5});
+    const auto dim = numeric_axis("dim", "sweep.dim", {16, 256, 4096}, true);
+    const auto alpha = numeric_axis("alpha", "sweep.alpha", {0.1, 0.3});
+    const double c = 0.5;
+    auto sgd_curve = [&](std::size_t p, std::size_t k) {
+        const double dd = dim.values[grid_index({lr, dim, alpha}, p)[1]];
+        auto e = exponential(t, 0.5, 0.7);
+        for (double& v : e) v *= 1.0 + (static_cast<double>(k) - 5.0) * c / std::sqrt(dd);
+        return e;
+    };
+    auto limit = [&](std::size_t, std::size_t) { return exponential(t, 0.5, 0.7); };
+    auto finished = [](std::size_t, std::size_t) { return Outcome::finished; };
+    sweep.methods = {hand_method("sgd", {lr, dim, alpha}, 11, t, sgd_curve, finished),
+                     hand_method("pde", {lr, alpha}, 1, t, limit, finished)};
+    const auto table = aggregate(sweep, RegimeRule{}, QuantileBand{0.1, 0.9});
+    const auto* sgd = table.find("sgd");
+    REQUIRE(sgd->band_width_fit.size() == 2);
+    for (std::size_t p = 0; p < sgd->points.size(); ++p) {
+        const double dd = dim.values[grid_index(sgd->axes, p)[1]];
+        // 1 + x with x = -4c/sqrt(16) = -0.5 at worst: each quantile within a few ulps, the width
+        // a difference of O(1) numbers over an O(1) one: 1e-12 relative of 8c/sqrt(d) >= 0.06 holds.
+        CHECK(sgd->points[p].band_width == Approx(8.0 * c / std::sqrt(dd)).epsilon(1e-12));
+    }
+    for (const auto& fit : sgd->band_width_fit) {
+        CHECK(fit.exponent == Approx(-0.5).epsilon(1e-12));
+        CHECK(fit.prefactor == Approx(8.0 * c).epsilon(1e-12));
+        CHECK(fit.exponent_se < 1e-12);
+        CHECK(fit.points == 3);
+    }
+    CHECK(table.find("pde")->band_width_fit.empty());  // the reference has no d to fit along
+    CHECK(std::isnan(table.find("pde")->points[0].band_width));  // one replicate: no width
+    CHECK_THROWS_AS(aggregate(sweep, RegimeRule{}, QuantileBand{0.6, 0.9}), std::invalid_argument);
 }

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
+#include <tuple>
 
 #include "dln/io/netcdf_file.hpp"
 #include "dln/io/result_file.hpp"
@@ -139,6 +140,19 @@ io::Variable variable(const std::string& name, io::ValueType type, std::vector<s
     return v;
 }
 
+// Which replicates the quantiles are taken over, and what a NaN does (README "Aggregating a sweep").
+constexpr const char* kQuantileReplicates =
+    "survivors: replicates that finished without diverging (diverged ones are excluded and counted in "
+    "diverged_fraction; pending and failed ones are missing); NaN where there is no survivor or a "
+    "survivor's value is NaN";
+
+// A fraction as a percentage for names and labels: 0.1 -> "10", 0.025 -> "2.5".
+std::string percent(double fraction) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.6g", 100.0 * fraction);
+    return text;
+}
+
 void write_method(io::NcWriter& file, const PhaseTable& table, const MethodPhase& m) {
     auto group = file.group(m.name);
     std::vector<std::string> point_dims;
@@ -191,6 +205,38 @@ void write_method(io::NcWriter& file, const PhaseTable& table, const MethodPhase
     per_point("false_support_final", "survivors' mean false support at T", "",
               [](const PointSummary& p) { return p.false_support_final; });
 
+    // Quantiles over the survivors, with how they were estimated on each variable.
+    const std::string band_text = percent(table.band.lo) + "-" + percent(table.band.hi) + "%";
+    auto quantile_variable = [&](const std::string& name, const std::string& long_name, double p,
+                                 const std::vector<std::string>& dims) {
+        auto v = variable(name, io::ValueType::float64, dims, long_name);
+        v.number_attributes = {{"quantile", p}, {"band_lo", table.band.lo}, {"band_hi", table.band.hi}};
+        v.text_attributes = {{"quantile_definition", kQuantileDefinition},
+                             {"replicates_used", kQuantileReplicates}};
+        return v;
+    };
+    auto per_point_quantile = [&](const char* name, const std::string& long_name, double p, double PointSummary::*member) {
+        std::vector<double> v;
+        v.reserve(pts.size());
+        for (const auto& s : pts) v.push_back(s.*member);
+        group.variable(quantile_variable(name, long_name, p, point_dims), &v);
+    };
+    per_point_quantile("risk_final_median", "survivors' median risk at T", 0.5, &PointSummary::risk_final_median);
+    per_point_quantile("risk_final_band_lo", "survivors' " + percent(table.band.lo) + "% quantile of the risk at T",
+                       table.band.lo, &PointSummary::risk_final_band_lo);
+    per_point_quantile("risk_final_band_hi", "survivors' " + percent(table.band.hi) + "% quantile of the risk at T",
+                       table.band.hi, &PointSummary::risk_final_band_hi);
+    {
+        auto v = variable("band_width", io::ValueType::float64, point_dims,
+                          "time average of the relative width (hi - lo) / median of the survivors' " + band_text +
+                              " band of the excess risk");
+        v.number_attributes = {{"band_lo", table.band.lo}, {"band_hi", table.band.hi}};
+        v.text_attributes = {{"quantile_definition", kQuantileDefinition}, {"replicates_used", kQuantileReplicates}};
+        std::vector<double> w;
+        for (const auto& s : pts) w.push_back(s.band_width);
+        group.variable(v, &w);
+    }
+
     // The curves of the risk plot: survivors' mean excess risk and its range over replicates.
     const std::size_t n_time = table.time.size();
     auto curves = [&](const char* name, const char* long_name, std::vector<double> PointSummary::*member) {
@@ -209,6 +255,35 @@ void write_method(io::NcWriter& file, const PhaseTable& table, const MethodPhase
     curves("excess_mean", "survivors' mean excess risk", &PointSummary::excess_mean);
     curves("excess_lo", "survivors' lowest excess risk", &PointSummary::excess_lo);
     curves("excess_hi", "survivors' highest excess risk", &PointSummary::excess_hi);
+    struct Observable {
+        const char* name;
+        const char* long_name;
+        QuantileCurves PointSummary::*member;
+    };
+    for (const Observable& o : {Observable{"excess", "excess risk", &PointSummary::excess_q},
+                                Observable{"curvature", "curvature", &PointSummary::curvature_q},
+                                Observable{"balance", "balance", &PointSummary::balance_q},
+                                Observable{"false_support", "false support", &PointSummary::false_support_q}}) {
+        const std::string name = o.name, long_name = o.long_name;
+        for (const auto& [suffix, p, what] :
+             {std::tuple{"_median", 0.5, std::string("median")},
+              std::tuple{"_band_lo", table.band.lo, percent(table.band.lo) + "% quantile"},
+              std::tuple{"_band_hi", table.band.hi, percent(table.band.hi) + "% quantile"}}) {
+            std::vector<double> v;
+            v.reserve(pts.size() * n_time);
+            for (const auto& s : pts) {
+                const QuantileCurves& q = s.*o.member;
+                const auto& c = suffix == std::string("_median") ? q.median : suffix == std::string("_band_lo") ? q.lo : q.hi;
+                if (c.size() == n_time) {
+                    v.insert(v.end(), c.begin(), c.end());
+                } else {
+                    v.insert(v.end(), n_time, kNaN);  // no survivor
+                }
+            }
+            group.variable(quantile_variable(name + suffix, "survivors' " + what + " of the " + long_name, p, curve_dims),
+                           &v);
+        }
+    }
 
     if (!m.gap.empty()) {
         group.variable(variable("gap_pde", io::ValueType::float64, point_dims,
@@ -223,6 +298,22 @@ void write_method(io::NcWriter& file, const PhaseTable& table, const MethodPhase
                        &exponent);
         group.variable(variable("gap_prefactor", io::ValueType::float64, reference_dims, "c of gap_pde = c d^p"),
                        &prefactor);
+        std::vector<double> width_exponent, width_se, width_prefactor;
+        for (const auto& fit : m.band_width_fit) {
+            width_exponent.push_back(fit.exponent);
+            width_se.push_back(fit.exponent_se);
+            width_prefactor.push_back(fit.prefactor);
+        }
+        const std::string along = m.axes[m.limit_axis].name;
+        group.variable(variable("band_width_exponent", io::ValueType::float64, reference_dims,
+                                "p of band_width = c " + along + "^p, least squares of log band_width on log " + along),
+                       &width_exponent);
+        group.variable(variable("band_width_exponent_se", io::ValueType::float64, reference_dims,
+                                "standard error of band_width_exponent from the fit's residuals (n - 2 degrees of freedom)"),
+                       &width_se);
+        group.variable(variable("band_width_prefactor", io::ValueType::float64, reference_dims,
+                                "c of band_width = c " + along + "^p"),
+                       &width_prefactor);
     }
     if (!m.predicted_rate.empty()) {
         group.variable(variable("predicted_rate", io::ValueType::float64, reference_dims,
@@ -288,6 +379,10 @@ void write_phase_h5(const std::string& path, const PhaseTable& table) {
     file.attribute("collapse_balance", table.rule.collapse_balance);
     file.attribute("collapse_risk", table.rule.collapse_risk);
     file.attribute("falling_log", table.rule.falling_log);
+    // The quantile band of every *_median / *_band_lo / *_band_hi variable (also on each).
+    file.attribute("band_lo", table.band.lo);
+    file.attribute("band_hi", table.band.hi);
+    file.attribute("quantile_definition", kQuantileDefinition);
     for (const auto& m : table.methods) write_method(file, table, m);
     file.close();
 }
@@ -298,7 +393,8 @@ void write_phase_csv(std::ostream& out, const PhaseTable& table) {
     for (const auto& a : columns) out << ',' << csv_text(a.name);
     out << ",replicates,regime,diverged_fraction,risk_final_mean,risk_final_std,"
            "time_to_epsilon,tail_rate,predicted_rate,curvature_final,balance_final,false_support_final,gap_pde,"
-           "pde_error_estimate,gap_exponent\n";
+           "pde_error_estimate,gap_exponent,risk_final_median,risk_final_band_lo,risk_final_band_hi,band_width,"
+           "band_width_exponent,band_width_exponent_se\n";
     const MethodPhase* reference = table.reference();
     for (const auto& m : table.methods) {
         // Column c is axis where[c] of m, or none (m lacks it: its limit, "inf").
@@ -315,6 +411,7 @@ void write_phase_csv(std::ostream& out, const PhaseTable& table) {
             auto per_reference = [&](const std::vector<double>& v) { return v.empty() ? kNaN : v[q]; };
             const double gap = m.gap.empty() ? kNaN : m.gap[p];
             const double exponent = m.gap_fit.empty() ? kNaN : m.gap_fit[q].exponent;
+            const PowerLawFit width_fit = m.band_width_fit.empty() ? PowerLawFit{} : m.band_width_fit[q];
             out << m.name;
             for (std::size_t c = 0; c < columns.size(); ++c) {
                 out << ',' << (where[c] == MethodPhase::npos ? std::string("inf") : csv_text(m.axes[where[c]].label(index[where[c]])));
@@ -322,7 +419,9 @@ void write_phase_csv(std::ostream& out, const PhaseTable& table) {
             out << ',' << s.computed << ',' << regime_name(s.regime);
             for (double x : {s.diverged_fraction, s.risk_final_mean, s.risk_final_std, s.time_to_epsilon, s.tail.rate,
                              per_reference(m.predicted_rate), s.curvature_final, s.balance_final, s.false_support_final,
-                             gap, per_reference(m.pde_error_estimate), exponent}) {
+                             gap, per_reference(m.pde_error_estimate), exponent, s.risk_final_median,
+                             s.risk_final_band_lo, s.risk_final_band_hi, s.band_width, width_fit.exponent,
+                             width_fit.exponent_se}) {
                 out << ',' << csv_number(x);
             }
             out << '\n';

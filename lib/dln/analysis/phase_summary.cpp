@@ -96,7 +96,82 @@ PowerLawFit fit_power_law(const std::vector<double>& x, const std::vector<double
     fit.exponent = sxy / sxx;
     fit.prefactor = std::exp(my - fit.exponent * mx);
     fit.points = lx.size();
+    if (lx.size() >= 3) {
+        double ssr = 0.0;
+        for (std::size_t i = 0; i < lx.size(); ++i) {
+            const double r = ly[i] - my - fit.exponent * (lx[i] - mx);
+            ssr += r * r;
+        }
+        fit.exponent_se = std::sqrt(ssr / (n - 2.0) / sxx);
+    }
     return fit;
+}
+
+namespace {
+
+// Type 7 of a sorted sample without NaN (quantile() checks and sorts).
+double quantile_of_sorted(const std::vector<double>& sorted, double p) {
+    if (sorted.empty() || !(p >= 0.0 && p <= 1.0)) return kNaN;
+    const double h = static_cast<double>(sorted.size() - 1) * p;
+    const auto below = static_cast<std::size_t>(std::floor(h));
+    if (below + 1 >= sorted.size()) return sorted.back();  // p = 1 (or h rounds onto the last)
+    const double lower = sorted[below], upper = sorted[below + 1], fraction = h - static_cast<double>(below);
+    // No step where none is needed: 0 * (upper - lower) and inf - inf would be NaN for infinite
+    // order statistics.
+    if (fraction == 0.0 || lower == upper) return lower;
+    return lower + fraction * (upper - lower);
+}
+
+// Sorts the sample for quantile_of_sorted; false if it holds a NaN (which has no rank).
+bool sort_for_quantiles(std::vector<double>& sample) {
+    for (double x : sample) {
+        if (std::isnan(x)) return false;
+    }
+    std::sort(sample.begin(), sample.end());
+    return true;
+}
+
+}  // namespace
+
+double quantile(std::vector<double> sample, double p) {
+    return sort_for_quantiles(sample) ? quantile_of_sorted(sample, p) : kNaN;
+}
+
+QuantileBand parse_band(const std::string& text) {
+    const std::string rule = "must be LO,HI in percent with 0 <= LO < 50 < HI <= 100 (e.g. 10,90)";
+    const auto comma = text.find(',');
+    if (comma == std::string::npos || text.find(',', comma + 1) != std::string::npos) {
+        throw std::invalid_argument("'" + text + "' " + rule);
+    }
+    auto number = [&](const std::string& part) {
+        std::size_t used = 0;
+        double x = kNaN;
+        try {
+            x = std::stod(part, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        while (used < part.size() && part[used] == ' ') ++used;
+        if (used == 0 || used != part.size() || !std::isfinite(x)) {
+            throw std::invalid_argument("'" + text + "': '" + part + "' is not a number; the band " + rule);
+        }
+        return x;
+    };
+    const double lo = number(text.substr(0, comma)), hi = number(text.substr(comma + 1));
+    if (!(lo >= 0.0 && lo < 50.0 && hi > 50.0 && hi <= 100.0)) throw std::invalid_argument("'" + text + "' " + rule);
+    return QuantileBand{lo / 100.0, hi / 100.0};
+}
+
+double relative_band_width(const QuantileCurves& q) {
+    double sum = 0.0;
+    std::size_t n = 0;
+    for (std::size_t j = 0; j < q.median.size() && j < q.lo.size() && j < q.hi.size(); ++j) {
+        const double m = q.median[j];
+        if (!(std::isfinite(m) && m > 0.0 && std::isfinite(q.lo[j]) && std::isfinite(q.hi[j]))) continue;
+        sum += (q.hi[j] - q.lo[j]) / m;
+        ++n;
+    }
+    return n == 0 ? kNaN : sum / static_cast<double>(n);
 }
 
 Regime classify(const PointSummary& s, const RegimeRule& rule) {
@@ -140,6 +215,25 @@ Band band(const std::vector<double>& values, const std::vector<std::size_t>& sur
     return b;
 }
 
+// The survivors' median and quantile band of an observable at every time.
+QuantileCurves quantile_curves(const std::vector<double>& values, const std::vector<std::size_t>& survivors,
+                               std::size_t n_time, const QuantileBand& band) {
+    QuantileCurves q;
+    q.median.assign(n_time, kNaN);
+    q.lo.assign(n_time, kNaN);
+    q.hi.assign(n_time, kNaN);
+    if (survivors.empty()) return q;
+    std::vector<double> sample(survivors.size());
+    for (std::size_t j = 0; j < n_time; ++j) {
+        for (std::size_t k = 0; k < survivors.size(); ++k) sample[k] = values[survivors[k] * n_time + j];
+        if (!sort_for_quantiles(sample)) continue;  // a survivor's NaN: NaN (as assigned)
+        q.median[j] = quantile_of_sorted(sample, 0.5);
+        q.lo[j] = quantile_of_sorted(sample, band.lo);
+        q.hi[j] = quantile_of_sorted(sample, band.hi);
+    }
+    return q;
+}
+
 double mean_final(const std::vector<double>& values, const std::vector<std::size_t>& survivors, std::size_t n_time) {
     if (survivors.empty()) return kNaN;
     double sum = 0.0;
@@ -149,7 +243,8 @@ double mean_final(const std::vector<double>& values, const std::vector<std::size
 
 }  // namespace
 
-PointSummary summarize_point(const std::vector<double>& times, const Replicates& r, const RegimeRule& rule) {
+PointSummary summarize_point(const std::vector<double>& times, const Replicates& r, const RegimeRule& rule,
+                             const QuantileBand& quantile_band) {
     const std::size_t n_time = times.size();
     const std::size_t n = r.outcome.size();
     for (const auto* v : {&r.risk, &r.excess, &r.curvature, &r.balance, &r.false_support}) {
@@ -182,6 +277,16 @@ PointSummary summarize_point(const std::vector<double>& times, const Replicates&
         s.excess_lo = std::move(excess.lo);
         s.excess_hi = std::move(excess.hi);
         s.balance_mean = band(r.balance, survivors, n_time).mean;
+        s.excess_q = quantile_curves(r.excess, survivors, n_time, quantile_band);
+        s.curvature_q = quantile_curves(r.curvature, survivors, n_time, quantile_band);
+        s.balance_q = quantile_curves(r.balance, survivors, n_time, quantile_band);
+        s.false_support_q = quantile_curves(r.false_support, survivors, n_time, quantile_band);
+        std::vector<double> final_risk;
+        for (std::size_t k : survivors) final_risk.push_back(r.risk[k * n_time + n_time - 1]);
+        s.risk_final_median = quantile(final_risk, 0.5);
+        s.risk_final_band_lo = quantile(final_risk, quantile_band.lo);
+        s.risk_final_band_hi = quantile(final_risk, quantile_band.hi);
+        if (survivors.size() >= 2) s.band_width = relative_band_width(s.excess_q);
         s.time_to_epsilon = time_to_reach(times, s.excess_mean, rule.epsilon);
         s.tail = fit_tail_rate(times, s.excess_mean);
         s.curvature_final = mean_final(r.curvature, survivors, n_time);
@@ -316,8 +421,12 @@ void match_reference(MethodPhase& phase, const std::vector<Axis>& reference) {
 
 }  // namespace
 
-PhaseTable aggregate(const SweepData& sweep, const RegimeRule& rule) {
+PhaseTable aggregate(const SweepData& sweep, const RegimeRule& rule, const QuantileBand& band) {
+    if (!(band.lo >= 0.0 && band.lo < 0.5 && band.hi > 0.5 && band.hi <= 1.0)) {
+        throw std::invalid_argument("aggregate: the quantile band must have 0 <= lo < 1/2 < hi <= 1");
+    }
     PhaseTable table;
+    table.band = band;
     table.source = sweep.source;
     table.sweep_version = sweep.version;
     table.config = sweep.config;
@@ -352,7 +461,7 @@ PhaseTable aggregate(const SweepData& sweep, const RegimeRule& rule) {
             r.curvature = slice(m.curvature);
             r.balance = slice(m.balance);
             r.false_support = slice(m.false_support);
-            phase.points.push_back(summarize_point(sweep.time.values, r, rule));
+            phase.points.push_back(summarize_point(sweep.time.values, r, rule, band));
         }
         if (is_reference(m.name)) reference = &m;
         table.methods.push_back(std::move(phase));
@@ -378,17 +487,28 @@ PhaseTable aggregate(const SweepData& sweep, const RegimeRule& rule) {
         const Axis& along = phase.axes[phase.limit_axis];
         phase.gap.assign(phase.points.size(), kNaN);
         std::vector<std::vector<double>> xs(reference_points), ys(reference_points);
+        std::vector<std::vector<double>> width_xs(reference_points), widths(reference_points);
         for (std::size_t p = 0; p < phase.points.size(); ++p) {
             const std::size_t q = phase.reference_point(p, reference_axes);
             const auto& here = phase.points[p];
             const auto& there = limit_points[q];
+            const double x = along.values[grid_index(phase.axes, p)[phase.limit_axis]];
+            // The spread over replicates needs no reference curve, only replicates that survived.
+            if (usable(here)) {
+                width_xs[q].push_back(x);
+                widths[q].push_back(here.band_width);
+            }
             if (!usable(here) || !usable(there)) continue;
             phase.gap[p] = relative_gap(here.excess_mean, there.excess_mean);
-            xs[q].push_back(along.values[grid_index(phase.axes, p)[phase.limit_axis]]);
+            xs[q].push_back(x);
             ys[q].push_back(phase.gap[p]);
         }
         phase.gap_fit.resize(reference_points);
-        for (std::size_t q = 0; q < reference_points; ++q) phase.gap_fit[q] = fit_power_law(xs[q], ys[q]);
+        phase.band_width_fit.resize(reference_points);
+        for (std::size_t q = 0; q < reference_points; ++q) {
+            phase.gap_fit[q] = fit_power_law(xs[q], ys[q]);
+            phase.band_width_fit[q] = fit_power_law(width_xs[q], widths[q]);
+        }
     }
     return table;
 }

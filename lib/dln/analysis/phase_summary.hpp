@@ -69,13 +69,45 @@ TailFit fit_tail_rate(const std::vector<double>& times, const std::vector<double
 double relative_gap(const std::vector<double>& a, const std::vector<double>& b, double floor = kFitFloor);
 
 struct PowerLawFit {
-    double exponent = kNaN;   // p in y = c x^p, least squares of log y on log x
-    double prefactor = kNaN;  // c
+    double exponent = kNaN;     // p in y = c x^p, least squares of log y on log x
+    double prefactor = kNaN;    // c
+    // The standard error of p from the residuals, sqrt(sum r^2 / (n - 2) / sum (log x - mean)^2):
+    // the ordinary least-squares one, which takes the scatter of the points about the line as
+    // their noise. NaN for fewer than 3 points (no residual degree of freedom).
+    double exponent_se = kNaN;
     std::size_t points = 0;
 };
 
 // Uses the pairs with x > 0 and y finite and > 0; at least 2 distinct x, else NaN.
 PowerLawFit fit_power_law(const std::vector<double>& x, const std::vector<double>& y);
+
+// ---- quantiles over replicates ------------------------------------------------------------------
+
+// The quantile estimator of every band: Hyndman and Fan's type 7 (R's default, numpy's 'linear'):
+// with the sample sorted, x_(0) <= ... <= x_(n-1), and h = (n - 1) p, Q(p) = x_(floor h) + (h -
+// floor h) (x_(floor h + 1) - x_(floor h)). It interpolates between order statistics, so Q(0) is
+// the minimum, Q(1) the maximum, Q(1/2) the usual median, and it is continuous in p.
+inline constexpr const char* kQuantileDefinition =
+    "Hyndman-Fan type 7 (linear interpolation between order statistics at h = (n-1)p; numpy's default)";
+
+// Q(p) of the sample by the definition above. NaN if the sample is empty or holds a NaN (a value
+// that is not a number has no rank: the quantile is not silently taken over the rest). p in [0, 1].
+double quantile(std::vector<double> sample, double p);
+
+// The quantile band of the plots: lo and hi as fractions, 0 <= lo < 1/2 < hi <= 1 (so the median
+// lies inside it). The field's convention, and the default: 10-90%.
+struct QuantileBand {
+    double lo = 0.10, hi = 0.90;
+};
+
+// "LO,HI" in percent (e.g. "10,90", "2.5,97.5") -> the band. Throws std::invalid_argument with
+// one line saying what is wrong unless both are numbers with 0 <= LO < 50 < HI <= 100.
+QuantileBand parse_band(const std::string& text);
+
+// Median and band of one observable over replicates, per time: NaN where there is no survivor.
+struct QuantileCurves {
+    std::vector<double> median, lo, hi;
+};
 
 // ---- one grid point of one method ---------------------------------------------------------------
 
@@ -96,10 +128,23 @@ struct PointSummary {
     TailFit tail;                  // of the mean excess curve
     double curvature_final = kNaN, balance_final = kNaN, false_support_final = kNaN;  // means at T
     Regime regime = Regime::missing;
-    // Per time: the survivors' mean excess and its range (the band of the risk-curve plot).
+    // Quantiles of R(T) over the survivors (QuantileBand's lo, 1/2, hi).
+    double risk_final_median = kNaN, risk_final_band_lo = kNaN, risk_final_band_hi = kNaN;
+    // Per time: the survivors' mean excess and its range.
     std::vector<double> excess_mean, excess_lo, excess_hi;
     std::vector<double> balance_mean;
+    // Per time, over the survivors: median and quantile band of every curve aggregation reads
+    // (the risk's is the excess's shifted by sigma^2/2, so it is not repeated).
+    QuantileCurves excess_q, curvature_q, balance_q, false_support_q;
+    // The relative width of the excess band, averaged over time: the mean over the snapshots with
+    // a finite, positive median of (hi - lo) / median. The concentration study's measure of the
+    // spread over replicates (d^(-1/2) expected). NaN for fewer than 2 survivors.
+    double band_width = kNaN;
 };
+
+// band_width of the curves (the mean over j with median_j finite and > 0 and lo_j, hi_j finite
+// of (hi_j - lo_j) / median_j); NaN if there is no such j.
+double relative_band_width(const QuantileCurves& q);
 
 // The regime rule, in order: missing (no replicate computed); diverged (diverged fraction >=
 // rule.diverged_fraction); converged (E(T) <= epsilon); collapsed (Q(T) < collapse_balance Q(0)
@@ -107,7 +152,11 @@ struct PointSummary {
 // window); stalled (none of these: the risk stopped falling above epsilon, e.g. on the noise floor).
 Regime classify(const PointSummary& s, const RegimeRule& rule);
 
-PointSummary summarize_point(const std::vector<double>& times, const Replicates& replicates, const RegimeRule& rule);
+// Mean, range and quantile statistics over the survivors: the replicates that finished without
+// diverging. Diverged ones are excluded from every statistic (and counted in diverged_fraction),
+// pending and failed ones do not count at all.
+PointSummary summarize_point(const std::vector<double>& times, const Replicates& replicates, const RegimeRule& rule,
+                             const QuantileBand& band = {});
 
 // ---- the whole sweep ----------------------------------------------------------------------------
 
@@ -179,6 +228,9 @@ struct MethodPhase {
     // reference point the power law of that gap along the limit axis. Empty otherwise.
     std::vector<double> gap;                 // [points]
     std::vector<PowerLawFit> gap_fit;        // [reference points]
+    // The power law of band_width along the limit axis, per reference point (the same points as
+    // gap_fit); empty without a limit axis.
+    std::vector<PowerLawFit> band_width_fit;  // [reference points]
     // Every method when the sweep has the reference, per reference point: its error estimate (the
     // accuracy of the limit that gap compares with) and the late-time rate its linearisation
     // predicts (beside the measured tail_rate). NaN where the file has none.
@@ -192,6 +244,7 @@ struct MethodPhase {
 struct PhaseTable {
     std::string source, sweep_version, config;
     RegimeRule rule;
+    QuantileBand band;
     Axis time;
     std::vector<MethodPhase> methods;
     const MethodPhase* find(const std::string& name) const;
@@ -204,6 +257,6 @@ struct PhaseTable {
 // Throws std::invalid_argument if the arrays do not have the shapes of the axes, or if a
 // method's axes do not contain the reference's (same names and coordinates) plus exactly one
 // numeric axis to fit the gap over.
-PhaseTable aggregate(const SweepData& sweep, const RegimeRule& rule);
+PhaseTable aggregate(const SweepData& sweep, const RegimeRule& rule, const QuantileBand& band = {});
 
 }  // namespace dln::analysis

@@ -228,6 +228,10 @@ hid_t create_variable(hid_t group, const Variable& var, const std::map<std::stri
         array_attribute(ds, "flag_values", H5T_STD_I8LE, H5T_NATIVE_INT8, var.flag_values);
         string_attribute(ds, "flag_meanings", var.flag_meanings);
     }
+    for (const auto& [name, value] : var.text_attributes) string_attribute(ds, name, value);
+    for (const auto& [name, value] : var.number_attributes) {
+        array_attribute(ds, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, std::vector<double>{value});
+    }
     return ds;
 }
 

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace dln::io {
@@ -52,6 +53,9 @@ struct Variable {
     std::vector<std::int8_t> flag_values;    // CF flags (int8 variables)
     std::string flag_meanings;               // space-separated, one per flag value
     bool fill_nan = false;                   // float64: unwritten values read as NaN
+    // Further attributes of the variable (e.g. how a quantile was estimated), in this order.
+    std::vector<std::pair<std::string, std::string>> text_attributes;
+    std::vector<std::pair<std::string, double>> number_attributes;
 };
 
 class NcWriter;
