@@ -5,6 +5,7 @@
 
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "dln/io/provenance.hpp"
 
@@ -23,7 +24,9 @@ io::RunRecord start_run_record(MPI_Comm comm, const std::string& kind, const std
 // build of other source (commit or dirty state) gets a line on err saying so: same version, so
 // the results are the same by design, but a figure made from the file should say which builds.
 // Throws std::runtime_error on every rank if rank 0 could not write it.
-int record_run_start(MPI_Comm comm, const std::string& path, const io::RunRecord& run, std::ostream& err);
+// earlier (rank 0's): runs to record first, those of a damaged file that this one replaces.
+int record_run_start(MPI_Comm comm, const std::string& path, const io::RunRecord& run, std::ostream& err,
+                     const std::vector<io::RunRecord>& earlier = {});
 
 // Rank 0 only, after every rank closed the file: the run's clean end. A failure to write it
 // costs only the end time: it is reported on err, not thrown.

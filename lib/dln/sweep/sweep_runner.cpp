@@ -388,6 +388,16 @@ io::RunRecord this_run_record(MPI_Comm comm, const SweepOptions& options, const 
     return start_run_record(comm, kind, layout.shard);
 }
 
+// The runs a damaged file still shows (its attributes often survive a crash that tore its data),
+// to carry into the file rebuilt from the journal; none if it shows none.
+std::vector<io::RunRecord> runs_of_damaged(const std::string& path) {
+    try {
+        return io::read_provenance(path).runs;
+    } catch (const std::exception&) {
+        return {};
+    }
+}
+
 const char* run_outcome(const SweepSummary& summary) {
     return summary.ended ? "complete" : summary.interrupted ? "stopped" : "incomplete";
 }
@@ -472,11 +482,14 @@ SweepSummary run_sweep(MPI_Comm comm, const config::Config& config, const SweepO
     layout.shard = shard_label(options);
     layout.petsc_options = options.petsc_options;
     layout.alignment = options.stripe_size;
+    const auto earlier_runs = rank == 0 && options.plan == OutputPlan::rebuild ? runs_of_damaged(options.output)
+                                                                               : std::vector<io::RunRecord>();
     if (options.plan != OutputPlan::resume) {
         io::ResultFile::create(comm, options.output, layout, options.overwrite || options.plan == OutputPlan::rebuild)
             .close();
     }
-    const int run_number = record_run_start(comm, options.output, this_run_record(comm, options, layout), std::cerr);
+    const int run_number =
+        record_run_start(comm, options.output, this_run_record(comm, options, layout), std::cerr, earlier_runs);
     auto file = io::ResultFile::open(comm, options.output, layout);
     std::size_t replayed = 0;
     std::vector<Assignment> todo;
