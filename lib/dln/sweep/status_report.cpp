@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -238,11 +239,13 @@ std::string status_json(const std::string& path) {
     }
     std::vector<std::string> failed;
     const io::NcReader file(path);
+    std::map<std::string, std::vector<io::Dimension>> dims;  // per method, read once
     for (const auto& f : summary.failed) {
+        if (!dims.count(f.method)) dims[f.method] = file.dimensions(f.method, "status");
         failed.push_back(Object()
                              .field("method", quoted(f.method))
                              .field("position", f.position)
-                             .field("at", coordinates_json(file.dimensions(f.method, "status"), f.position))
+                             .field("at", coordinates_json(dims[f.method], f.position))
                              .field("where", quoted(f.where))
                              .field("failures", std::to_string(f.failures))
                              .field("message", quoted(f.message))
