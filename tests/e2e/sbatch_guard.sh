@@ -1,7 +1,8 @@
 # slurm/sweep.sbatch's guard against endless requeues, without a Slurm: the script run as a job
 # would run it (SLURM_JOB_ID set, a scontrol that only records its calls), its time-limit warning
 # (SIGUSR1 to the batch shell) sent at an exact moment through a failpoint. A run that finished no
-# unit must not requeue; one that finished some must. The guard reads `finished` from
+# unit since the one before must not requeue; one that finished some must (a first run counts
+# from -1, "no file", so it requeues once even if it finished nothing). The guard reads `finished` from
 # `dln status --json` (the Slurm tests, `slurm: jobs`, run the requeue itself against a real Slurm).
 source "$(dirname "$0")/common.sh"
 mkdir "$WORK/bin"
@@ -27,22 +28,28 @@ job() {  # job POINT LOG OUT: the script until failpoint POINT, where it gets th
         bash "$SRC/slurm/sweep.sbatch" "$WORK/sweep.ini" "$3" --batch 1 --commit-seconds 0
 }
 
-# Warned before any unit: stops, finishes nothing, does not requeue.
-job starting:1 "$WORK/none.log" "$WORK/none.h5"
-[ $status -eq 75 ] && grep -q "no unit finished in this run; not requeueing" "$WORK/none.log" \
-    && [ ! -e "$WORK/scontrol.calls" ] && pass "nothing finished: exit 75, not requeued" \
-    || fail "nothing finished: status $status, scontrol $(cat "$WORK/scontrol.calls" 2> /dev/null): $(cat "$WORK/none.log")"
-
 # Warned after the first unit was committed: requeues itself.
-job journaled:1 "$WORK/some.log" "$WORK/some.h5"
-finished=$("$DLN" status --json "$WORK/some.h5" | python3 -c 'import json, sys; print(json.load(sys.stdin)["finished"])')
+job journaled:1 "$WORK/some.log" "$WORK/sweep.h5"
+finished=$("$DLN" status --json "$WORK/sweep.h5" | python3 -c 'import json, sys; print(json.load(sys.stdin)["finished"])')
 [ $status -eq 0 ] && [ "$(cat "$WORK/scontrol.calls" 2> /dev/null)" = "requeue 99" ] && [ "$finished" -ge 1 ] \
     && grep -q "^dln sweep: $finished units finished; requeueing job 99" "$WORK/some.log" \
     && pass "$finished of 4 units finished: requeued (scontrol requeue 99)" \
     || fail "some finished: status $status, scontrol $(cat "$WORK/scontrol.calls" 2> /dev/null): $(cat "$WORK/some.log")"
-"$DLN" status --json "$WORK/some.h5" | python3 -c '
+"$DLN" status --json "$WORK/sweep.h5" | python3 -c '
 import json, sys
 (run,) = json.load(sys.stdin)["provenance"]["runs"]
 assert run["slurm"] == {"job_id": "99", "array_task_id": None, "restart_count": 0} and run["outcome"] == "stopped", run
 ' && pass "the run records job 99 and its stop" || fail "the run's provenance"
+
+# The requeued run, warned before any unit: stops, finishes nothing more, does not requeue.
+rm "$WORK/scontrol.calls"
+SLURM_RESTART_COUNT=1 job starting:1 "$WORK/none.log" "$WORK/sweep.h5"
+[ $status -eq 75 ] && grep -q "no unit finished in this run; not requeueing" "$WORK/none.log" \
+    && [ ! -e "$WORK/scontrol.calls" ] && pass "nothing finished in the requeued run: exit 75, not requeued" \
+    || fail "nothing finished: status $status, scontrol $(cat "$WORK/scontrol.calls" 2> /dev/null): $(cat "$WORK/none.log")"
+"$DLN" status --json "$WORK/sweep.h5" | python3 -c '
+import json, sys
+runs = json.load(sys.stdin)["provenance"]["runs"]
+assert [r["slurm"]["restart_count"] for r in runs] == [0, 1] and runs[1]["kind"] == "resume", runs
+' && pass "the requeued run is the second in the file, restart count 1" || fail "the requeued run's provenance"
 finish
