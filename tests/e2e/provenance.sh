@@ -150,6 +150,12 @@ assert int(ds.status.values.reshape(-1)[f["position"]]) == 3, "not failed at its
 print(f"the failed unit {f['where']} (position {f['position']}) is the file's")
 PY
 
+# A file a crash damaged, with its journal: readable false, and what the journal holds.
+head -c 2048 "$b" > "$WORK/c.h5" && cp -r "$b.journal" "$WORK/c.h5.journal"
+json "$WORK/c.h5" c
+$PY -c 'import json, sys; s = json.load(open(sys.argv[1])); assert not s["readable"] and s["journal"]["units"] >= 1, s' \
+    "$WORK/c.json" && pass "a damaged file: readable false, its journal's units listed" || fail "damaged: $(cat "$WORK/c.json")"
+
 # ---- merge: every shard's runs, in the order of the inputs, then the merge ----
 for k in 1 2; do "$MPIEXEC" -n 2 "${sweep[@]}" --shard $k/2 --output "$WORK/s$k.h5" > /dev/null || fail "shard $k"; done
 "${sweep[@]}" --shard 2/2 --output "$WORK/s2.h5" --resume > /dev/null || fail "shard 2 resumed"
