@@ -4,6 +4,7 @@
 //
 //   dln status out/quick.h5
 //   dln status out/quick.h5 --journal     # also every journal record: run, rank, unit, status
+//   dln status out/quick.h5 --json        # for scripts (slurm/sweep.sbatch): counts, failures, provenance
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -12,8 +13,10 @@
 #include <set>
 
 #include "cli.hpp"
+#include "dln/io/provenance.hpp"
 #include "dln/io/result_file.hpp"
 #include "dln/io/sweep_journal.hpp"
+#include "dln/sweep/status_report.hpp"
 #include "dln/sweep/sweep_grid.hpp"
 #include "dln/sweep/unit_runner.hpp"
 
@@ -71,15 +74,26 @@ int status_command(const Args& args) {
     try {
         po::options_description desc("Status", 110, 60);
         std::string path;
-        bool every_record = false;
+        bool every_record = false, json = false;
         desc.add_options()("file", po::value<std::string>(&path)->value_name("OUT.h5"), "the sweep file")(
-            "journal", po::bool_switch(&every_record), "list every record of the sweep's journal, if it has one");
+            "journal", po::bool_switch(&every_record), "list every record of the sweep's journal, if it has one")(
+            "json", po::bool_switch(&json),
+            "print the status as one JSON document for scripts (README \"The result file\"): per method the "
+            "counts, the failed units, the journal and the provenance");
         po::variables_map vm;
         po::positional_options_description positional;
         positional.add("file", 1);
-        if (!parse_command_line(args, "usage: dln status OUT.h5 [--journal]", desc, vm, &positional)) return 0;
+        if (!parse_command_line(args, "usage: dln status OUT.h5 [--journal | --json]", desc, vm, &positional)) return 0;
         po::notify(vm);
         if (path.empty()) throw config::ConfigError("no sweep file given (usage: dln status OUT.h5)");
+        if (json) {
+            try {
+                std::cout << sweep::status_json(path) << std::flush;
+            } catch (const std::invalid_argument& e) {
+                throw config::ConfigError(e.what());
+            }
+            return 0;
+        }
         const io::SweepJournal journal(path);
         io::FileSummary summary;
         try {
@@ -98,14 +112,8 @@ int status_command(const Args& args) {
                         m.pending);
         }
         for (const auto& m : summary.methods) {
-            // The PDE's points that finished without meeting pde.rtol (an older file has no such field).
-            if (m.method != model::name(model::Method::pde)) continue;
-            const auto met = io::read_unit_field(path, m.method, sweep::pde_met_tolerance_field);
-            const auto status = io::read_unit_field(path, m.method, "status");
-            std::size_t unmet = 0;
-            for (std::size_t u = 0; u < met.size() && u < status.size(); ++u) {
-                if (status[u] == static_cast<double>(io::UnitStatus::done) && met[u] == 0.0) ++unmet;
-            }
+            // The PDE's points that finished without meeting pde.rtol.
+            const auto unmet = sweep::tolerance_unmet(path, m.method);
             if (unmet > 0) {
                 std::cout << "pde: " << unmet << " of " << m.done << " finished points did not meet the tolerance "
                           << "(pde.rtol; see /pde/error_estimate)\n";
@@ -114,6 +122,11 @@ int status_command(const Args& args) {
         for (const auto& f : summary.failed) {
             std::cout << "failed " << f.method << ' ' << f.where << " (" << f.failures
                       << (f.failures == 1 ? " time" : " times") << "): " << f.message << '\n';
+        }
+        try {
+            sweep::print_provenance(io::read_provenance(path), std::cout);
+        } catch (const std::invalid_argument& e) {
+            std::cout << "provenance: " << e.what() << '\n';
         }
         if (journal.exists()) {
             print_journal(journal, every_record);

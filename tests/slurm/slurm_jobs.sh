@@ -43,8 +43,11 @@ wait_job() {
     echo "still-$state-after-${limit}s"
 }
 
-complete() {  # file: every unit done or diverged
-    "$DLN" status "$1" | awk '$1 ~ /^(sgd|sde|pde)$/ {bad += $5 + $6; n++} END {exit !(n > 0 && bad == 0)}'
+complete() {  # file: every unit done or diverged (dln status --json, README "The result file")
+    "$DLN" status --json "$1" | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+sys.exit(not (s["readable"] and s["methods"] and all(m["failed"] + m["pending"] == 0 for m in s["methods"])))'
 }
 
 # 1. The quick sweep through slurm/submit, as the README says.
@@ -82,6 +85,17 @@ restarts=$(field "$job" Restarts)
 [ "$state" = COMPLETED ] && [ "${restarts:-0}" -ge 1 ] && complete "$WORK/long.h5" \
     && pass "time limit: job $job $state after $restarts requeue(s) in $(( $(date +%s) - t0 )) s" \
     || fail "time limit: job $job $state, restarts ${restarts:-?}: $(tail -8 "dln-sweep-$job.log")"
+# Each run of the job is in the file's provenance: restart counts 0 .. restarts, all of this job,
+# every one but the last stopped, the last complete.
+"$DLN" status --json "$WORK/long.h5" | python3 -c '
+import json, sys
+job, restarts = sys.argv[1], int(sys.argv[2])
+runs = json.load(sys.stdin)["provenance"]["runs"]
+assert [r["slurm"]["restart_count"] for r in runs] == list(range(restarts + 1)), runs
+assert all(r["slurm"]["job_id"] == job for r in runs), runs
+assert [r["outcome"] for r in runs] == ["stopped"] * restarts + ["complete"], [r["outcome"] for r in runs]
+' "$job" "${restarts:-0}" && pass "its $((${restarts:-0} + 1)) runs are in the file, each with job $job and its restart count" \
+    || fail "the provenance of long.h5: $("$DLN" status "$WORK/long.h5" | tail -6)"
 grep -q 'time limit near' "dln-sweep-$job.log" && grep -q 'requeueing job' "dln-sweep-$job.log" \
     && pass "the log tells: $(grep -m1 'units finished; requeueing' "dln-sweep-$job.log")" \
     || fail "log: $(cat "dln-sweep-$job.log")"
@@ -108,6 +122,15 @@ shards=$(scontrol show job "$array" 2> /dev/null | grep -c 'JobState=COMPLETED' 
 [ "$state" = COMPLETED ] && [ "$shards" -eq 3 ] && complete "$WORK/small.h5" \
     && pass "job array $array: $shards shards COMPLETED, merge job $merge $state in $(( $(date +%s) - t0 )) s" \
     || fail "job array $array: $shards shards completed, merge $state: $(cat dln-merge-"$merge".log 2> /dev/null)"
+# The merged file carries every shard's run, each with its array task, then the merge's.
+"$DLN" status --json "$WORK/small.h5" | python3 -c '
+import json, sys
+runs = json.load(sys.stdin)["provenance"]["runs"]
+shards = sorted((r["shard"], r["slurm"]["array_task_id"]) for r in runs[:-1])
+assert shards == [("1/3", "1"), ("2/3", "2"), ("3/3", "3")], shards
+assert runs[-1]["kind"] == "merge", runs[-1]
+' && pass "small.h5 carries the runs of its 3 shards (array tasks 1-3) and of the merge" \
+    || fail "the provenance of small.h5: $("$DLN" status "$WORK/small.h5" | tail -6)"
 
 # 4. The array's sweep extended (more learning rates and replicates) by a 2-shard job array with
 #    --from: each shard copies its old units from small.h5, the merge gives the bigger file.

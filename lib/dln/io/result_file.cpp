@@ -425,6 +425,7 @@ void count_units(const NcReader& file, FileSummary& summary) {
                     }
                     for (std::size_t k = 0; k < parts.size(); ++k) where << (k ? " " : "") << parts[k];
                     unit.where = where.str();
+                    unit.position = u;
                     unit.failures = static_cast<int>(failures.at(u));
                     unit.message = messages.at(u);
                     summary.failed.push_back(unit);

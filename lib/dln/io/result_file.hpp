@@ -98,6 +98,7 @@ struct FileSummary {
     std::vector<MethodCounts> methods;  // in file order
     struct FailedUnit {
         std::string method, where;  // where: "lr=1 dim=500 alpha=0.1 seed=0", the group's own dims
+        std::size_t position = 0;   // row-major in the group's dims
         int failures = 0;
         std::string message;
     };

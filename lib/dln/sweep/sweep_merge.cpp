@@ -7,6 +7,7 @@
 #include "dln/io/result_file.hpp"
 #include "dln/io/result_merge.hpp"
 #include "dln/sweep/petsc_options.hpp"
+#include "dln/sweep/run_provenance.hpp"
 #include "dln/sweep/sweep_grid.hpp"
 #include "dln/sweep/unit_runner.hpp"
 
@@ -23,6 +24,22 @@ io::ResultLayout merged_layout(const io::FileSummary& first) {
     layout.shard.clear();
     layout.petsc_options = first.petsc_options;
     return layout;
+}
+
+// The merged file's provenance: every input's runs in the order of the inputs (each naming its
+// shard), then the merge's own run.
+void record_merged_runs(const std::string& output, const std::vector<std::string>& inputs,
+                        const std::vector<io::FileSummary>& summaries, io::RunRecord merge_run) {
+    std::vector<io::RunRecord> runs;
+    for (std::size_t k = 0; k < inputs.size(); ++k) {
+        for (auto run : io::read_provenance(inputs[k]).runs) {
+            if (run.shard.empty()) run.shard = summaries[k].shard;
+            runs.push_back(std::move(run));
+        }
+    }
+    merge_run.end = io::utc_now();
+    runs.push_back(merge_run);
+    io::append_runs(output, merge_run.build, runs);
 }
 
 }  // namespace
@@ -82,6 +99,7 @@ MergeSummary merge_sweep_files(MPI_Comm comm, const std::string& output, const s
     std::vector<io::FileSummary> summaries;
     for (const auto& path : inputs) summaries.push_back(io::summarize(path));
     const auto layout = merged_layout(summaries.front());
+    auto merge_run = start_run_record(comm, "merge", "");
     auto file = io::ResultFile::create(comm, output, layout, overwrite);
     file.close();
     int rank = 0;
@@ -114,6 +132,8 @@ MergeSummary merge_sweep_files(MPI_Comm comm, const std::string& output, const s
             if (!present.count(std::to_string(k))) summary.missing_shards.push_back(std::to_string(k) + "/" + count);
         }
     }
+    merge_run.outcome = summary.missing == 0 ? "complete" : "incomplete";
+    record_merged_runs(output, inputs, summaries, merge_run);
     return summary;
 }
 

@@ -29,6 +29,7 @@
 #include "dln/io/sweep_journal.hpp"
 #include "dln/sweep/petsc_options.hpp"
 #include "dln/sweep/sweep_extension.hpp"
+#include "dln/sweep/run_provenance.hpp"
 #include "dln/sweep/sweep_grid.hpp"
 #include "dln/sweep/sweep_protocol.hpp"
 #include "dln/sweep/sweep_schedule.hpp"
@@ -380,6 +381,28 @@ void broadcast_string(MPI_Comm comm, std::string& text) {
     MPI_Bcast(text.data(), static_cast<int>(length), MPI_CHAR, 0, comm);
 }
 
+// This run for the file's provenance (run_provenance.hpp): what the output plan makes of it.
+io::RunRecord this_run_record(MPI_Comm comm, const SweepOptions& options, const io::ResultLayout& layout) {
+    const char* kind = options.plan == OutputPlan::resume    ? "resume"
+                       : options.plan == OutputPlan::rebuild ? "rebuild"
+                                                             : "start";
+    return start_run_record(comm, kind, layout.shard);
+}
+
+// The runs a damaged file still shows (its attributes often survive a crash that tore its data),
+// to carry into the file rebuilt from the journal; none if it shows none.
+std::vector<io::RunRecord> runs_of_damaged(const std::string& path) {
+    try {
+        return io::read_provenance(path).runs;
+    } catch (const std::exception&) {
+        return {};
+    }
+}
+
+const char* run_outcome(const SweepSummary& summary) {
+    return summary.ended ? "complete" : summary.interrupted ? "stopped" : "incomplete";
+}
+
 }  // namespace
 
 bool share_setup(MPI_Comm comm, const config::Config* on_root, config::Config& config, SweepOptions& options) {
@@ -463,10 +486,15 @@ SweepSummary run_sweep(MPI_Comm comm, const config::Config& config, const SweepO
     layout.shard = shard_label(options);
     layout.petsc_options = options.petsc_options;
     layout.alignment = options.stripe_size;
-    auto file = options.plan == OutputPlan::resume
-                    ? io::ResultFile::open(comm, options.output, layout)
-                    : io::ResultFile::create(comm, options.output, layout,
-                                             options.overwrite || options.plan == OutputPlan::rebuild);
+    const auto earlier_runs = rank == 0 && options.plan == OutputPlan::rebuild ? runs_of_damaged(options.output)
+                                                                               : std::vector<io::RunRecord>();
+    if (options.plan != OutputPlan::resume) {
+        io::ResultFile::create(comm, options.output, layout, options.overwrite || options.plan == OutputPlan::rebuild)
+            .close();
+    }
+    const int run_number =
+        record_run_start(comm, options.output, this_run_record(comm, options, layout), std::cerr, earlier_runs);
+    auto file = io::ResultFile::open(comm, options.output, layout);
     std::size_t replayed = 0, copied = 0;
     std::vector<Assignment> todo;
     if (rank == 0) {
@@ -532,6 +560,7 @@ SweepSummary run_sweep(MPI_Comm comm, const config::Config& config, const SweepO
     summary.interrupted = interrupted != 0;
     if (rank == 0) {
         summary.ended = summary.ended && !summary.interrupted;
+        record_run_end(options.output, run_number, run_outcome(summary), std::cerr);
         if (summary.ended) {
             sync_file(options.output);
             journal.remove();
