@@ -1,10 +1,19 @@
 // The fallback. Where the balance has collapsed (lr = 8) the classes' tails reach sinh(200)
 // and the Jacobian's entries 1e100: the LU's border (the Schur complement of the scalars)
 // is then formed with catastrophic cancellation, and Newton diverges even for tiny steps.
+// The same happens without any collapse of the balance wherever a class's Q has decayed to
+// e^-79 (the power law's nodes at lambda ~ 460, 256 nodes, t ~ 2.6): its balance spreads to a
+// standard deviation of 14, the grid's 12 deviations reach |x| = 167, and there the predictor
+// 2 kappa Q sinh(x) is e^84, so dR/dg in the two end cells is ~1e60 relative. A Newton update
+// at the TS's atol level in those cells moves R by far more than R: Newton diverges at every
+// step size (measured down to dt = 0.0018 from 0.054), and a pivoting LU (UMFPACK) is no better.
 // After three failed Newton solves in a row (each retried shorter, with a fresh Jacobian)
-// the run switches for good to the solver used before the analytic Jacobian: GMRES on a
+// the run switches to the solver used before the analytic Jacobian: GMRES on a
 // finite-difference operator at the current iterate, preconditioned by each class's
-// tridiagonal flux part and the frame's diagonal.
+// tridiagonal flux part and the frame's diagonal. It is temporary (fp_time_stepper.cpp): after
+// 8 accepted steps the analytic LU is tried again, and a return that does not hold as long
+// goes back for twice as many. The cure would be a grid that ends where the class's mass does
+// (the drift confines it to cosh x <~ 2 lr R / Q): a per-class extent.
 #pragma once
 
 #include <petscvec.h>

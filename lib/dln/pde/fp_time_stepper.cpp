@@ -37,9 +37,26 @@ struct Stepper {
     double newton_tolerance = 1e-2;                    // in the TS error norm
     double weight_atol = 0.0, weight_rtol = 0.0;       // that norm's tolerances (after the options)
     KSP ksp = nullptr;
-    bool robust = false;           // switched to the fallback (fp_jacobian_free.hpp)
+    bool robust = false;           // on the fallback (fp_jacobian_free.hpp)
     bool refresh = false;          // re-assemble at the next Newton iterate, whatever the step
     int failures_in_a_row = 0;     // failed Newton solves since the last accepted step
+    // The fallback is temporary: after robust_period accepted steps on it the analytic LU is
+    // tried again, on probation for as many steps. A failure before the first of them is accepted
+    // goes straight back; falling back again during probation doubles the period; a probation
+    // served resets it. (Once a class has collapsed for good the LU keeps failing, and the
+    // doubling bounds the failed solves to a few per period.)
+    int robust_steps_left = 0;
+    int robust_period = first_robust_period;
+    bool probation = false;
+    int steps_on_probation = 0;
+    static constexpr int first_robust_period = 8;
+    PetscErrorCode use_fallback(bool on) {
+        PetscFunctionBeginUser;
+        robust = on;
+        refresh = true;
+        PetscCall(KSPSetType(ksp, on ? KSPGMRES : KSPPREONLY));
+        PetscFunctionReturn(0);
+    }
     double previous_update = -1.0; // the last Newton update's norm (the chord's contraction)
 };
 
@@ -136,9 +153,13 @@ PetscErrorCode newton_converged(SNES snes, PetscInt it, PetscReal xnorm, PetscRe
     auto* stepper = static_cast<Stepper*>(context);
     if (*reason < 0) {  // the TS retries the step shorter, with a fresh Jacobian
         stepper->refresh = true;
-        if (++stepper->failures_in_a_row >= 3 && !stepper->robust) {  // and from the third time on with the fallback
-            stepper->robust = true;
-            PetscCall(KSPSetType(stepper->ksp, KSPGMRES));
+        ++stepper->failures_in_a_row;
+        if (!stepper->robust &&
+            (stepper->failures_in_a_row >= 3 || (stepper->probation && stepper->steps_on_probation == 0))) {  // the fallback
+            if (stepper->probation) stepper->robust_period *= 2;
+            stepper->probation = false;
+            stepper->robust_steps_left = stepper->robust_period;
+            PetscCall(stepper->use_fallback(true));
         }
         PetscFunctionReturn(0);
     }
@@ -184,6 +205,15 @@ PetscErrorCode post_step(TS ts) {
     const double r = risk(stepper->p, y);
     PetscCall(VecRestoreArrayRead(u, &y));
     stepper->failures_in_a_row = 0;
+    if (stepper->probation && ++stepper->steps_on_probation >= stepper->robust_period) {
+        stepper->probation = false;
+        stepper->robust_period = Stepper::first_robust_period;
+    }
+    if (stepper->robust && --stepper->robust_steps_left <= 0) {
+        stepper->probation = true;
+        stepper->steps_on_probation = 0;
+        PetscCall(stepper->use_fallback(false));
+    }
     if (!std::isfinite(r) || r > stepper->risk_limit) {
         stepper->diverged = true;
         stepper->diverged_at = t;
