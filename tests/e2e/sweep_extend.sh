@@ -54,6 +54,17 @@ extend() {
 # Learning rates added before, between and after the old ones.
 bigger lr 's/^lr = .*/lr = 0.25, 0.5, 1, 2, 3/'
 extend lr $(( 5 * 2 * 2 * 2 * 2 + 5 * 2 ))
+# Its provenance: the old file's runs first (they computed the copied units), then the extension's.
+old_runs=$("$DLN" status --json "$WORK/old.h5" | /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)["provenance"]["runs"]))')
+"$DLN" status --json "$WORK/lr.h5" | /usr/bin/python3 -c '
+import json, sys
+old_runs, old = int(sys.argv[1]), sys.argv[2]
+runs = json.load(sys.stdin)["provenance"]["runs"]
+assert len(runs) == old_runs + 1, runs
+assert runs[-1]["kind"] == "extend" and runs[-1]["from"] == old, runs[-1]
+assert all(r["kind"] != "extend" and r["from"] is None for r in runs[:-1]), runs
+' "$old_runs" "$WORK/old.h5" && pass "lr: provenance lists old.h5's $old_runs run(s), then the extension from it" \
+    || fail "lr: provenance of the extension"
 # Replicates added: the old replicates 0 and 1 keep their numbers.
 bigger seeds 's/^seeds = .*/seeds = 4/'
 extend seeds $(( 2 * 2 * 2 * 4 * 2 + 2 * 2 ))

@@ -130,6 +130,7 @@ void write_run(hid_t file, int n, const RunRecord& r) {
     write_string(file, run_key(n, "hosts"), join(r.hosts));
     write_integer(file, run_key(n, "ranks"), r.ranks);
     if (!r.shard.empty()) write_string(file, run_key(n, "shard"), r.shard);
+    if (!r.from.empty()) write_string(file, run_key(n, "from"), r.from);
     if (!r.slurm_job_id.empty()) write_string(file, run_key(n, "slurm_job_id"), r.slurm_job_id);
     if (!r.slurm_array_task_id.empty()) write_string(file, run_key(n, "slurm_array_task_id"), r.slurm_array_task_id);
     if (r.slurm_restart_count >= 0) write_integer(file, run_key(n, "slurm_restart_count"), r.slurm_restart_count);
@@ -145,6 +146,7 @@ RunRecord read_run(hid_t file, int n) {
     r.hosts = split(read_string(file, run_key(n, "hosts")));
     r.ranks = read_integer(file, run_key(n, "ranks"), 0);
     r.shard = read_string(file, run_key(n, "shard"));
+    r.from = read_string(file, run_key(n, "from"));
     r.slurm_job_id = read_string(file, run_key(n, "slurm_job_id"));
     r.slurm_array_task_id = read_string(file, run_key(n, "slurm_array_task_id"));
     r.slurm_restart_count = read_integer(file, run_key(n, "slurm_restart_count"), -1);

@@ -28,13 +28,14 @@ struct BuildInfo {
 
 // One run of a sweep (or a merge) that wrote into the file.
 struct RunRecord {
-    std::string kind;    // start, resume, rebuild (from the journal, after a crash), merge
+    std::string kind;    // start, resume, rebuild (from the journal, after a crash), merge, extend
     std::string start;   // UTC, ISO 8601: 2026-12-01T13:24:27Z
     std::string end;     // empty: the run did not end cleanly (killed, crashed) or is still running
     std::string outcome; // with the end: complete, stopped (on request, units left), incomplete (failed units left)
     std::vector<std::string> hosts;  // the distinct host names of its ranks, sorted
     std::int64_t ranks = 0;
     std::string shard;   // "k/K" for a shard's run; empty for a whole sweep
+    std::string from;    // an extension's old file (dln sweep --from), whose units it copied; else empty
     // Under Slurm (empty / -1 otherwise): SLURM_JOB_ID, SLURM_ARRAY_TASK_ID, SLURM_RESTART_COUNT.
     std::string slurm_job_id, slurm_array_task_id;
     std::int64_t slurm_restart_count = -1;

@@ -85,14 +85,14 @@ io::RunRecord start_run_record(MPI_Comm comm, const std::string& kind, const std
 }
 
 int record_run_start(MPI_Comm comm, const std::string& path, const io::RunRecord& run, std::ostream& err,
-                     const std::vector<io::RunRecord>& earlier) {
+                     const std::vector<io::RunRecord>& earlier, bool extension) {
     int rank = 0;
     MPI_Comm_rank(comm, &rank);
     int number = 0;
     std::string error;
     if (rank == 0) {
         try {
-            if (!earlier.empty()) io::append_runs(path, earlier.front().build, earlier);
+            if (!earlier.empty()) io::append_runs(path, extension ? run.build : earlier.front().build, earlier);
             const auto before = io::read_provenance(path);
             if (!before.runs.empty() && !before.runs.back().build.same_source(run.build)) {
                 err << "dln sweep: '" << path << "' was last written by dln " << before.runs.back().build.version

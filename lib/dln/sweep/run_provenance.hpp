@@ -24,9 +24,11 @@ io::RunRecord start_run_record(MPI_Comm comm, const std::string& kind, const std
 // build of other source (commit or dirty state) gets a line on err saying so: same version, so
 // the results are the same by design, but a figure made from the file should say which builds.
 // Throws std::runtime_error on every rank if rank 0 could not write it.
-// earlier (rank 0's): runs to record first, those of a damaged file that this one replaces.
+// earlier (rank 0's): runs to record first, those of a damaged file that this one replaces (the
+// file's root build is then theirs: they created it) or of the file an extension copies from
+// (extension: the root build is this run's, which created the new file).
 int record_run_start(MPI_Comm comm, const std::string& path, const io::RunRecord& run, std::ostream& err,
-                     const std::vector<io::RunRecord>& earlier = {});
+                     const std::vector<io::RunRecord>& earlier = {}, bool extension = false);
 
 // Rank 0 only, after every rank closed the file: the run's clean end. A failure to write it
 // costs only the end time: it is reported on err, not thrown.

@@ -121,6 +121,7 @@ std::string provenance_json(const io::Provenance& p) {
                            .field("hosts", array(hosts))
                            .field("ranks", std::to_string(r.ranks))
                            .field("shard", string_or_null(r.shard))
+                           .field("from", string_or_null(r.from))
                            .field("slurm", slurm)
                            .field("build", build_json(r.build))
                            .str());

@@ -383,10 +383,14 @@ void broadcast_string(MPI_Comm comm, std::string& text) {
 
 // This run for the file's provenance (run_provenance.hpp): what the output plan makes of it.
 io::RunRecord this_run_record(MPI_Comm comm, const SweepOptions& options, const io::ResultLayout& layout) {
+    const bool extends = options.plan == OutputPlan::create && !options.from.empty();
     const char* kind = options.plan == OutputPlan::resume    ? "resume"
                        : options.plan == OutputPlan::rebuild ? "rebuild"
+                       : extends                             ? "extend"
                                                              : "start";
-    return start_run_record(comm, kind, layout.shard);
+    auto record = start_run_record(comm, kind, layout.shard);
+    if (extends) record.from = options.from;
+    return record;
 }
 
 // The runs a damaged file still shows (its attributes often survive a crash that tore its data),
@@ -486,14 +490,19 @@ SweepSummary run_sweep(MPI_Comm comm, const config::Config& config, const SweepO
     layout.shard = shard_label(options);
     layout.petsc_options = options.petsc_options;
     layout.alignment = options.stripe_size;
-    const auto earlier_runs = rank == 0 && options.plan == OutputPlan::rebuild ? runs_of_damaged(options.output)
-                                                                               : std::vector<io::RunRecord>();
+    // The runs the new file carries first: a damaged file's (it is rebuilt), or an extension's old
+    // file's (they computed the units it copies).
+    std::vector<io::RunRecord> earlier_runs;
+    if (rank == 0 && options.plan == OutputPlan::rebuild) earlier_runs = runs_of_damaged(options.output);
+    if (rank == 0 && options.plan == OutputPlan::create && !options.from.empty())
+        earlier_runs = io::read_provenance(options.from).runs;
     if (options.plan != OutputPlan::resume) {
         io::ResultFile::create(comm, options.output, layout, options.overwrite || options.plan == OutputPlan::rebuild)
             .close();
     }
     const int run_number =
-        record_run_start(comm, options.output, this_run_record(comm, options, layout), std::cerr, earlier_runs);
+        record_run_start(comm, options.output, this_run_record(comm, options, layout), std::cerr, earlier_runs,
+                         options.plan == OutputPlan::create && !options.from.empty());
     auto file = io::ResultFile::open(comm, options.output, layout);
     std::size_t replayed = 0, copied = 0;
     std::vector<Assignment> todo;
