@@ -6,6 +6,7 @@
 
 #include "cli.hpp"
 #include "dln/analysis/phase_file.hpp"
+#include "dln/sweep/run_provenance.hpp"
 
 namespace po = boost::program_options;
 
@@ -87,7 +88,7 @@ int aggregate_command(const Args& args) {
         } catch (const std::invalid_argument& e) {
             throw config::ConfigError(e.what());
         }
-        analysis::write_phase_directory(dir, table);
+        analysis::write_phase_directory(dir, table, sweep::derived_file_provenance(path, "aggregate"));
 
         std::cout << "dln aggregate: " << path << " -> " << dir << "/phase.h5, " << dir << "/phase.csv\n";
         for (const auto& m : table.methods) {

@@ -70,7 +70,7 @@ def utc(text):
     return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")
 for n in range(1, runs + 1):
     check_build(f"run{n}_", f"run{n}_version")
-    assert run(n, "kind") in ("start", "resume", "rebuild", "merge"), run(n, "kind")
+    assert run(n, "kind") in ("start", "resume", "rebuild", "merge", "extend", "aggregate"), run(n, "kind")
     start = utc(run(n, "start"))
     if run(n, "end") is not None:
         assert utc(run(n, "end")) >= start and run(n, "outcome") in ("complete", "stopped", "incomplete")
@@ -172,4 +172,14 @@ assert [run(n, "shard") for n in range(1, 5)] == ["1/2", "2/2", "2/2", None]
 assert run(4, "kind") == "merge" and run(4, "ranks") == 1 and run(4, "outcome") == "complete" and "shard" not in a'
 json "$WORK/m.h5" m
 json "$WORK/s2.h5" s2
+
+# ---- aggregate: phase.h5 carries the merged file's runs, then the aggregation's ----
+"$DLN" aggregate "$WORK/m.h5" --out "$WORK/m_phase" > /dev/null 2>&1 || fail "aggregate"
+attrs "$WORK/m.h5" > "$WORK/m.attrs" || fail "merged file's attributes"
+check "$WORK/m_phase/phase.h5" 5 'import json
+m = json.load(open(sys.argv[1].replace("attrs.json", "m.attrs")))
+for key in [k for k in m if re.fullmatch("run[1-4]_.*", k)]:
+    assert a[key] == m[key], key
+assert run(5, "kind") == "aggregate" and run(5, "from") == sys.argv[1].replace("attrs.json", "m.h5")
+assert run(5, "ranks") == 1 and run(5, "outcome") == "complete"'
 finish

@@ -443,7 +443,7 @@ void check_output_directory(const std::string& dir) {
     }
 }
 
-void write_phase_directory(const std::string& dir, const PhaseTable& table) {
+void write_phase_directory(const std::string& dir, const PhaseTable& table, const io::Provenance& provenance) {
     check_output_directory(dir);
     fs::create_directory(dir);
     const fs::path h5 = fs::path(dir) / "phase.h5", csv = fs::path(dir) / "phase.csv";
@@ -451,6 +451,7 @@ void write_phase_directory(const std::string& dir, const PhaseTable& table) {
     const fs::path h5_tmp = h5.string() + suffix, csv_tmp = csv.string() + suffix;
     try {
         write_phase_h5(h5_tmp.string(), table);
+        if (!provenance.runs.empty()) io::append_runs(h5_tmp.string(), provenance.build, provenance.runs);
         {
             std::ofstream out(csv_tmp);
             if (!out) throw std::runtime_error("cannot write '" + csv_tmp.string() + "'");

@@ -10,6 +10,8 @@
 // the method's grid (lr, [dim], alpha, extras...), as the sweep file's group has it without seed.
 #pragma once
 
+#include "dln/io/provenance.hpp"
+
 #include <ostream>
 #include <string>
 
@@ -39,7 +41,8 @@ void write_phase_csv(std::ostream& out, const PhaseTable& table);
 void check_output_directory(const std::string& dir);
 
 // Creates dir if needed and writes dir/phase.h5 and dir/phase.csv, each first under a temporary
-// name and then renamed, so a reader never sees half a file.
-void write_phase_directory(const std::string& dir, const PhaseTable& table);
+// name and then renamed, so a reader never sees half a file. phase.h5 gets provenance's root
+// build and runs as its provenance attributes (README "The result file"), if it has runs.
+void write_phase_directory(const std::string& dir, const PhaseTable& table, const io::Provenance& provenance = {});
 
 }  // namespace dln::analysis

@@ -10,6 +10,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include <unistd.h>
+
 #include "dln/build_info.hpp"
 #include "dln/version.hpp"
 
@@ -82,6 +84,28 @@ io::RunRecord start_run_record(MPI_Comm comm, const std::string& kind, const std
     }
     r.build = this_build();
     return r;
+}
+
+io::Provenance derived_file_provenance(const std::string& sweep_path, const std::string& kind) {
+    io::Provenance p;
+    try {
+        p.runs = io::read_provenance(sweep_path).runs;
+    } catch (const std::exception&) {
+        // unreadable provenance: the derived file records only its own run
+    }
+    p.build = this_build();
+    p.has_build = true;
+    io::RunRecord r;
+    r.kind = kind;
+    r.start = r.end = io::utc_now();
+    r.outcome = "complete";
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) == 0) r.hosts.emplace_back(host);
+    r.ranks = 1;
+    r.from = sweep_path;
+    r.build = p.build;
+    p.runs.push_back(std::move(r));
+    return p;
 }
 
 int record_run_start(MPI_Comm comm, const std::string& path, const io::RunRecord& run, std::ostream& err,

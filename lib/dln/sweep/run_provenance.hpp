@@ -30,6 +30,13 @@ io::RunRecord start_run_record(MPI_Comm comm, const std::string& kind, const std
 int record_run_start(MPI_Comm comm, const std::string& path, const io::RunRecord& run, std::ostream& err,
                      const std::vector<io::RunRecord>& earlier = {}, bool extension = false);
 
+// Without MPI: the provenance of a file derived from the sweep file at sweep_path (dln
+// aggregate's phase.h5): the sweep's runs, which computed every number it summarises, then one
+// run of this process, of this kind, ended now, naming the sweep file (from). Its root build is
+// this process's, which creates the derived file. A sweep file without provenance gives only
+// this process's run.
+io::Provenance derived_file_provenance(const std::string& sweep_path, const std::string& kind);
+
 // Rank 0 only, after every rank closed the file: the run's clean end. A failure to write it
 // costs only the end time: it is reported on err, not thrown.
 void record_run_end(const std::string& path, int number, const std::string& outcome, std::ostream& err);
