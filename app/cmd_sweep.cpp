@@ -15,6 +15,7 @@
 #include <mpi.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -25,6 +26,7 @@
 #include "dln/config/axis.hpp"
 #include "dln/io/failpoint.hpp"
 #include "dln/io/result_file.hpp"
+#include "dln/io/storage_error.hpp"
 #include "dln/pde/petsc_session.hpp"
 #include "dln/sweep/petsc_options.hpp"
 #include "dln/sweep/stop_request.hpp"
@@ -173,6 +175,21 @@ int sweep_command(const Args& args) {
             }
         }
         if (summary.interrupted) status = kExitInterrupted;
+    } catch (const io::StorageError& e) {
+        // A full disk or quota, a read-only file system: every unit reported done is in the journal.
+        if (rank == 0 || !e.every_rank) {
+            std::cerr << "dln sweep: error: " << config::one_line(e.what()) << "; every unit reported done is kept in '"
+                      << options.output << ".journal': make room and continue with --resume" << std::endl;
+        }
+        int size = 1;
+        MPI_Comm_size(MPI_COMM_WORLD, &size);
+        if (e.every_rank) {
+            status = kExitStorage;  // nothing is open: the ranks finalize together
+        } else if (size == 1) {
+            std::_Exit(kExitStorage);  // the file is in an unknown state: no collective close; MPI_Abort's notice is noise here
+        } else {
+            MPI_Abort(MPI_COMM_WORLD, kExitStorage);  // the other ranks do not know: stop them
+        }
     } catch (const std::exception& e) {
         // Typically the file system: the collective state of the file is unknown, so stop all ranks.
         std::cerr << "dln sweep: error on rank " << rank << ": " << e.what() << std::endl;

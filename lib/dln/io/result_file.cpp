@@ -2,8 +2,10 @@
 
 #include "dln/io/failpoint.hpp"
 #include "dln/io/hdf5_support.hpp"
+#include "dln/io/storage_error.hpp"
 
 #include <hdf5.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -150,6 +152,7 @@ const GroupLayout& ResultLayout::group(const std::string& name) const {
 
 struct ResultFile::Impl {
     hid_t file = -1;
+    std::string path;  // for error messages
     ResultLayout layout;
     // The datasets stay open from open() to close(), so writers never open or close objects:
     // those are metadata operations and would have to be collective. Per group, in the order
@@ -171,6 +174,11 @@ void ResultFile::check_can_create(const std::string& path, bool overwrite) {
     if (!fs::is_directory(dir, ec)) {
         throw std::invalid_argument("directory '" + dir.string() + "' of '" + path + "' does not exist");
     }
+    // Before any compute: a read-only file system refuses even root (EROFS), unlike permissions.
+    if (::access(dir.c_str(), W_OK) != 0) {
+        throw std::invalid_argument("directory '" + dir.string() + "' of '" + path + "' is not writable (" +
+                                    std::strerror(errno) + ")");
+    }
     if (fs::exists(file, ec) && !overwrite) {
         throw std::invalid_argument("'" + path + "' exists; pass --force to overwrite it");
     }
@@ -182,19 +190,30 @@ ResultFile ResultFile::create(MPI_Comm comm, const std::string& path, const Resu
     MPI_Comm_rank(comm, &rank);
     // Rank 0 builds the whole layout serially (variable-length strings and attributes need no
     // collective calls then); the others wait, and learn whether it worked.
+    // Under a name of its own, renamed to path once complete: a failure while it is created (a
+    // full disk, a quota) leaves no partial file that looks like a sweep file, and an old file
+    // that --force replaces stays whole until then.
     std::string error;
     if (rank == 0) {
+        const std::string creating = path + ".creating";
         try {
-            create_serially(path, layout, overwrite);
+            create_serially(creating, layout, true);
+            if (!overwrite && std::filesystem::exists(path)) throw std::runtime_error("it appeared meanwhile");
+            std::filesystem::rename(creating, path);
         } catch (const std::exception& e) {
-            error = e.what();
+            const int cause = errno;
+            std::error_code ignored;
+            std::filesystem::remove(creating, ignored);
+            const bool has_reason = dynamic_cast<const StorageError*>(&e) != nullptr || cause == 0;
+            error = "cannot create '" + path + "' (" + e.what() +
+                    (has_reason ? std::string() : std::string(": ") + std::strerror(cause)) + ")";
         }
     }
     long long length = static_cast<long long>(error.size());
     MPI_Bcast(&length, 1, MPI_LONG_LONG, 0, comm);
     error.resize(static_cast<std::size_t>(length));
     MPI_Bcast(error.data(), static_cast<int>(length), MPI_CHAR, 0, comm);
-    if (!error.empty()) throw std::runtime_error(error);
+    if (!error.empty()) throw StorageError(error, true);
     return open(comm, path, layout);
 }
 
@@ -214,6 +233,7 @@ ResultFile ResultFile::open(MPI_Comm comm, const std::string& path, const Result
     if (file < 0) throw std::runtime_error("cannot open the HDF5 file '" + path + "' for writing");
     auto impl = std::make_unique<Impl>();
     impl->file = file;
+    impl->path = path;
     impl->layout = layout;
     for (const auto& g : layout.groups) {
         for (const auto& name : dataset_names(g)) {
@@ -312,7 +332,10 @@ void ResultFile::write_many(const std::string& group, std::span<const UnitRecord
         const hsize_t elements = n * per_unit;
         Handle mem_space(check(H5Screate_simple(1, &elements, nullptr), "H5Screate_simple"));
         // Independent transfer (the default): other ranks are busy computing their own units.
-        check(H5Dwrite(ds, mem_type, mem_space, file_space, H5P_DEFAULT, data), "writing a slab", 0);
+        // A raw-data write fails only when the storage does (a full disk, say).
+        if (H5Dwrite(ds, mem_type, mem_space, file_space, H5P_DEFAULT, data) < 0) {
+            throw storage_error("cannot write units into", impl_->path);
+        }
         ++write_calls;
     };
     std::vector<double> curve(n * n_time);
@@ -367,7 +390,7 @@ void ResultFile::close() {
     impl_->datasets.clear();
     const herr_t status = H5Fclose(impl_->file);
     impl_->file = -1;
-    if (status < 0) throw std::runtime_error("HDF5: closing the result file failed");
+    if (status < 0) throw storage_error("cannot close (flush)", impl_->path);
 }
 
 // ---- reading, serially ----------------------------------------------------------------------

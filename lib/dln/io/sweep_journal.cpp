@@ -17,6 +17,7 @@
 #include <tuple>
 
 #include "dln/io/failpoint.hpp"
+#include "dln/io/storage_error.hpp"
 
 namespace dln::io {
 namespace fs = std::filesystem;
@@ -40,9 +41,8 @@ std::uint64_t fnv1a(const char* data, std::size_t n) {
     return h;
 }
 
-std::runtime_error system_error(const std::string& what, const std::string& path) {
-    return std::runtime_error(what + " '" + path + "': " + std::strerror(errno));
-}
+// The journal's writes fail only when the storage does (a full disk, say): StorageError.
+StorageError system_error(const std::string& what, const std::string& path) { return storage_error(what, path); }
 
 void write_all(int fd, const std::string& bytes, const std::string& path) {
     std::size_t done = 0;
@@ -168,8 +168,7 @@ void write_atomically(const std::string& dir, const std::string& name, const std
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) throw system_error("cannot create", tmp);
     write_all(fd, text, tmp);
-    ::fsync(fd);
-    ::close(fd);
+    if (::fsync(fd) != 0 || ::close(fd) != 0) throw system_error("cannot sync", tmp);
     if (::rename(tmp.c_str(), final_path.c_str()) != 0) throw system_error("cannot rename", tmp);
 }
 
@@ -178,7 +177,7 @@ void write_atomically(const std::string& dir, const std::string& name, const std
 void SweepJournal::start(const std::string& config_ini, const std::string& petsc_options) const {
     std::error_code ec;
     fs::create_directory(directory_, ec);
-    if (ec) throw std::runtime_error("cannot create the journal '" + directory_ + "': " + ec.message());
+    if (ec) throw StorageError("cannot create the journal '" + directory_ + "': " + ec.message());
     // petsc_options first: a journal with a config.ini is complete.
     write_atomically(directory_, "petsc_options", petsc_options);
     write_atomically(directory_, "config.ini", config_ini);
