@@ -180,16 +180,15 @@ int sweep_command(const Args& args) {
         if (rank == 0 || !e.every_rank) {
             std::cerr << "dln sweep: error: " << config::one_line(e.what()) << "; every unit reported done is kept in '"
                       << options.output << ".journal': make room and continue with --resume" << std::endl;
+        } else {
+            MPI_Barrier(MPI_COMM_WORLD);  // rank 0 reports it for all, then stops them: wait for that
         }
+        // No MPI_Finalize: HDF5 closes what is still open at finalization, and a file whose
+        // flush failed (ENOSPC while its creation was closing it) crashes HDF5 1.10 there.
         int size = 1;
         MPI_Comm_size(MPI_COMM_WORLD, &size);
-        if (e.every_rank) {
-            status = kExitStorage;  // nothing is open: the ranks finalize together
-        } else if (size == 1) {
-            std::_Exit(kExitStorage);  // the file is in an unknown state: no collective close; MPI_Abort's notice is noise here
-        } else {
-            MPI_Abort(MPI_COMM_WORLD, kExitStorage);  // the other ranks do not know: stop them
-        }
+        if (size == 1) std::_Exit(kExitStorage);  // alone, MPI_Abort's notice would be noise
+        MPI_Abort(MPI_COMM_WORLD, kExitStorage);
     } catch (const std::exception& e) {
         // Typically the file system: the collective state of the file is unknown, so stop all ranks.
         std::cerr << "dln sweep: error on rank " << rank << ": " << e.what() << std::endl;

@@ -14,8 +14,8 @@ namespace dln::io {
 struct StorageError : std::runtime_error {
     explicit StorageError(const std::string& what, bool on_every_rank = false)
         : std::runtime_error(what), every_rank(on_every_rank) {}
-    // Thrown on every rank at once (a collective step failed, the file's creation say), so the
-    // ranks can stop together and cleanly; otherwise on one rank only, which must stop them all.
+    // Thrown on every rank at once (a collective step failed, the file's creation say): rank 0
+    // alone reports it. Otherwise on one rank only, which reports it and must stop them all.
     bool every_rank;
 };
 
