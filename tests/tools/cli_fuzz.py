@@ -33,7 +33,7 @@ REAL_RUN_SECONDS, REAL_RUN_UNITS = 1.0, 64
 TIMEOUT = 60  # seconds; the slowest accepted real run takes well under 5 (estimate above)
 
 # What a refusal names: a key (section.key), an option (--name), a line of the INI, or a section.
-NAMES_SOMETHING = re.compile(r"[A-Za-z_]+\.[A-Za-z_]+|--[A-Za-z]|line \d+|\[[^\]]*\]|section")
+NAMES_SOMETHING = re.compile(r"[A-Za-z_]+\.[A-Za-z_]+|--[A-Za-z]|line \d+|line '|\[[^\]]*\]|section")
 
 work = tempfile.mkdtemp(prefix="dln-cli-fuzz.")
 failures = []
