@@ -4,7 +4,9 @@
 #include "dln/io/hdf5_support.hpp"
 #include "dln/io/storage_error.hpp"
 
+#include <fcntl.h>
 #include <hdf5.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -165,6 +167,46 @@ ResultFile::ResultFile(ResultFile&&) noexcept = default;
 ResultFile& ResultFile::operator=(ResultFile&&) noexcept = default;
 ResultFile::~ResultFile() = default;
 
+namespace {
+
+// The outputs this process holds: a shared flock on each, kept open until the process exits
+// (a crash or kill -9 releases it). Readers' HDF5 takes shared locks too, which do not conflict.
+std::map<std::string, int>& held_outputs() {
+    static std::map<std::string, int> held;
+    return held;
+}
+
+void release_output(const std::string& path) {
+    auto& held = held_outputs();
+    if (auto it = held.find(path); it != held.end()) {
+        ::close(it->second);
+        held.erase(it);
+    }
+}
+
+void hold_output(const std::string& path) {
+    release_output(path);
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    if (::flock(fd, LOCK_SH | LOCK_NB) != 0) {
+        ::close(fd);
+        return;
+    }
+    held_outputs()[path] = fd;
+}
+
+// Whether another process holds path: an exclusive flock is refused while any shared one is held.
+bool held_elsewhere(const std::string& path) {
+    release_output(path);
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    const bool busy = ::flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    ::close(fd);
+    return busy;
+}
+
+}  // namespace
+
 void ResultFile::check_can_create(const std::string& path, bool overwrite) {
     namespace fs = std::filesystem;
     if (path.empty()) throw std::invalid_argument("no output file given");
@@ -183,6 +225,11 @@ void ResultFile::check_can_create(const std::string& path, bool overwrite) {
         throw std::invalid_argument("'" + path + "' exists; pass --force to overwrite it");
     }
     if (fs::is_directory(file, ec)) throw std::invalid_argument("'" + path + "' is a directory");
+    if (held_elsewhere(path)) {
+        throw std::invalid_argument("'" + path + "' is open in another process (a sweep writing it, or a reader): "
+                                    "wait for it to end or stop it first");
+    }
+    hold_output(path);
 }
 
 ResultFile ResultFile::create(MPI_Comm comm, const std::string& path, const ResultLayout& layout, bool overwrite) {
@@ -200,6 +247,7 @@ ResultFile ResultFile::create(MPI_Comm comm, const std::string& path, const Resu
             create_serially(creating, layout, true);
             if (!overwrite && std::filesystem::exists(path)) throw std::runtime_error("it appeared meanwhile");
             std::filesystem::rename(creating, path);
+            hold_output(path);  // the new file, not the one it replaced
         } catch (const std::exception& e) {
             const int cause = errno;
             std::error_code ignored;

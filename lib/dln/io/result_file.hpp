@@ -134,7 +134,10 @@ public:
     static void check_layout(const std::string& path, const ResultLayout& layout);
 
     // Throws std::invalid_argument if create() would fail for a reason a user can fix: the
-    // directory does not exist, or the file exists and overwrite is not set. Touches nothing.
+    // directory does not exist or is not writable, the file exists and overwrite is not set, or
+    // another process has the file open (a sweep writing it). Touches nothing; from then on
+    // this process holds the file (a shared flock until it exits, taken again by create() on
+    // the file it makes), so a second sweep on the same output is refused while this one runs.
     static void check_can_create(const std::string& path, bool overwrite);
 
     // Independent: any rank, any time between create() and close(). The status goes last, so a
