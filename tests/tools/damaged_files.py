@@ -46,7 +46,11 @@ import numpy as np
 DLN, SAME = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 SEED = 20261203
 TIMEOUT = 60
+FLIPPED_FILES = 24
 work = tempfile.mkdtemp(prefix="dln-damaged.")
+# Open MPI's session directory of its own: on a shared machine another job's cleanup of /tmp/ompi.*
+# made MPI_Init fail ("A call to mkdir was unable to create the desired directory").
+os.environ["OMPI_MCA_orte_tmpdir_base"] = work
 failures = []
 table = collections.defaultdict(collections.Counter)  # (input kind, command) -> outcome -> count
 rng = random.Random(SEED)
@@ -96,6 +100,8 @@ def dln(kind, command, argv, must_not_exist=(), cwd=None, accept=None):
             left = [f for f in must_not_exist if os.path.lexists(f)]
             if left:
                 bad = f"refused, but left {left}"
+    elif p.returncode == 1 and command == "merge" and "units computed by no input, pending in" in err:
+        pass  # the documented outcome of a merge whose inputs lack units (README, exit status 1)
     elif p.returncode != 0:
         bad = f"exit status {p.returncode}"
     if bad is None and p.returncode == 0 and accept is not None:
@@ -109,6 +115,8 @@ def dln(kind, command, argv, must_not_exist=(), cwd=None, accept=None):
     if p.returncode == 2:
         table[(kind, label)]["exit 2, one line"] += 1
         table[(kind, label)].setdefault("example", err.strip()[:150])
+    elif p.returncode == 1:
+        table[(kind, label)]["exit 1, units pending"] += 1
     else:
         table[(kind, label)]["exit 0"] += 1
     return p.returncode
@@ -173,10 +181,10 @@ def phase_position(kind, source):
     d = fresh("plotcase")
     install(source, os.path.join(d, "phase.h5"))
     before = set(os.listdir(d))
-    dln(kind, "plot", ["plot", d], must_not_exist=[])
-    made = set(os.listdir(d)) - before
-    if table[(kind, "plot")]["exit 2, one line"] and made and False:
-        failures.append(f"{kind} x plot: refused, but wrote {sorted(made)}")
+    if dln(kind, "plot", ["plot", d]) == 2:
+        made = set(os.listdir(d)) - before
+        if made:
+            failures.append(f"{kind} x plot: refused, but wrote {sorted(made)}")
 
 
 def truncated(source, offset, name):
@@ -285,10 +293,10 @@ def main():
 
     ref = path("ref.h5")
     size = os.path.getsize(ref)
-    for offset in offsets(size, 22):
+    for offset in offsets(size, 12):
         sweep_position("sweep file truncated", truncated(ref, offset, "t.h5"), truncated=True)
     accepted_different = 0
-    for k in range(30):
+    for k in range(FLIPPED_FILES):
         bits = (1, 4, 16)[k % 3]
         f = flipped(ref, bits, "f.h5")
         sweep_position(f"sweep file, bit flips", f, flipped=True)
@@ -319,7 +327,11 @@ def main():
         dln(kind, "aggregate", ["aggregate", x, "--out", os.path.join(d, "agg")],
             must_not_exist=[os.path.join(d, "agg")])
         dln(kind, "merge", ["merge", os.path.join(d, "m.h5"), x], must_not_exist=[os.path.join(d, "m.h5")])
-        dln(kind, "sweep --resume", ["sweep", "-q", "--config", path("c.ini"), "--output", x, "--resume"])
+        # status and aggregate read a running sweep's file by design (what it holds so far); a
+        # second sweep on it is refused, with --resume or --force.
+        for flag in ("--resume", "--force"):
+            if dln(kind, f"sweep {flag}", ["sweep", "-q", "--config", path("c.ini"), "--output", x, flag]) == 0:
+                failures.append(f"{kind} x sweep {flag}: a second sweep wrote the file of a running one")
         os.remove(marker)
     if p.wait(timeout=TIMEOUT) != 0:
         failures.append(f"the sweep paused while others read its file ended with status {p.returncode}")
@@ -343,7 +355,7 @@ def main():
         example = outcome.pop("example", "")
         print(f"{kind:34} {command:26} {dict(outcome)}  {example}")
     print(f"bit-flipped sweep files that read as valid with other results (accepted: no checksum): "
-          f"{accepted_different} of 30")
+          f"{accepted_different} of {FLIPPED_FILES}")
     shutil.rmtree(work, ignore_errors=True)
     for f in failures:
         print("FAILED:", f)
