@@ -225,6 +225,9 @@ void ResultFile::check_can_create(const std::string& path, bool overwrite) {
         throw std::invalid_argument("'" + path + "' exists; pass --force to overwrite it");
     }
     if (fs::is_directory(file, ec)) throw std::invalid_argument("'" + path + "' is a directory");
+}
+
+void ResultFile::hold_unless_in_use(const std::string& path) {
     if (held_elsewhere(path)) {
         throw std::invalid_argument("'" + path + "' is open in another process (a sweep writing it, or a reader): "
                                     "wait for it to end or stop it first");

@@ -134,11 +134,14 @@ public:
     static void check_layout(const std::string& path, const ResultLayout& layout);
 
     // Throws std::invalid_argument if create() would fail for a reason a user can fix: the
-    // directory does not exist or is not writable, the file exists and overwrite is not set, or
-    // another process has the file open (a sweep writing it). Touches nothing; from then on
-    // this process holds the file (a shared flock until it exits, taken again by create() on
-    // the file it makes), so a second sweep on the same output is refused while this one runs.
+    // directory does not exist or is not writable, or the file exists and overwrite is not set.
+    // Touches nothing.
     static void check_can_create(const std::string& path, bool overwrite);
+    // Throws std::invalid_argument if another process has path open (a sweep writing it, or a
+    // reader at that moment). Otherwise this process holds path from then on (a shared flock
+    // until it exits; create() on rank 0 takes it again on the file it makes), so a second
+    // sweep on the same output is refused while this one runs. Nothing at path: nothing to do.
+    static void hold_unless_in_use(const std::string& path);
 
     // Independent: any rank, any time between create() and close(). The status goes last, so a
     // unit whose write was cut short reads as it was before.
