@@ -785,9 +785,9 @@ def main():
         fail(f"'{args.dir}' holds no phase.h5 (write it with dln aggregate)")
     try:
         phase = Phase(path)
-    except (KeyError, OSError, ValueError, TypeError, IndexError, configparser.Error) as e:
+    except Exception as e:  # noqa: BLE001 -- h5py raises many kinds (RuntimeError, KeyError, OSError...)
         # A damaged file that h5py could open: one line, not a traceback (dln plot probes the
-        # file first for damage that crashes HDF5 itself).
+        # file first for damage that crashes HDF5 itself). fail() exits through SystemExit.
         fail(f"'{path}' is damaged ({type(e).__name__}: {e})")
 
     # Bad input is refused before any drawing.

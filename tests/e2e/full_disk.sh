@@ -10,6 +10,9 @@
 #     real file system does on cue): exit 74, one line, no partial file, and the old file that
 #     --force was to replace still whole.
 source "$(dirname "$0")/common.sh"
+# Open MPI's session directory of its own: on a shared machine another job's cleanup of /tmp/ompi.*
+# made Open MPI print "unable to open file for mmap" beside dln's one line.
+export OMPI_MCA_orte_tmpdir_base="$WORK"
 
 disk="$WORK/disk"
 mkdir "$disk"

@@ -227,6 +227,8 @@ void ResultFile::check_can_create(const std::string& path, bool overwrite) {
     if (fs::is_directory(file, ec)) throw std::invalid_argument("'" + path + "' is a directory");
 }
 
+void ResultFile::hold(const std::string& path) { hold_output(path); }
+
 void ResultFile::hold_unless_in_use(const std::string& path) {
     if (held_elsewhere(path)) {
         throw std::invalid_argument("'" + path + "' is open in another process (a sweep writing it, or a reader): "
@@ -250,7 +252,6 @@ ResultFile ResultFile::create(MPI_Comm comm, const std::string& path, const Resu
             create_serially(creating, layout, true);
             if (!overwrite && std::filesystem::exists(path)) throw std::runtime_error("it appeared meanwhile");
             std::filesystem::rename(creating, path);
-            hold_output(path);  // the new file, not the one it replaced
         } catch (const std::exception& e) {
             const int cause = errno;
             std::error_code ignored;
@@ -558,13 +559,15 @@ void ResultFile::check_layout(const std::string& path, const ResultLayout& layou
             return std::invalid_argument("'" + path + "': the coordinates /" + g.name + "/" + name +
                                          " are not the sweep's (damaged?)");
         };
-        for (const auto& d : g.dims) {
+        const auto stored = file.dimensions(g.name, extra_names[status_ds]);
+        if (stored.size() != g.dims.size()) throw coordinates_differ(extra_names[status_ds]);
+        for (std::size_t k = 0; k < g.dims.size(); ++k) {
+            const auto& d = g.dims[k];
             if (d.kind == Dimension::Kind::string) {
-                if (file.read_strings(g.name, d.name) != d.labels) throw coordinates_differ(d.name);
+                if (stored[k].labels != d.labels) throw coordinates_differ(d.name);
             } else if (d.kind != Dimension::Kind::none) {
-                const auto values = file.read(g.name, d.name);
-                if (values.size() != d.numbers.size() ||
-                    std::memcmp(values.data(), d.numbers.data(), values.size() * sizeof(double)) != 0) {
+                if (stored[k].numbers.size() != d.numbers.size() ||
+                    std::memcmp(stored[k].numbers.data(), d.numbers.data(), d.numbers.size() * sizeof(double)) != 0) {
                     throw coordinates_differ(d.name);
                 }
             }

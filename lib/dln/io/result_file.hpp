@@ -139,9 +139,11 @@ public:
     static void check_can_create(const std::string& path, bool overwrite);
     // Throws std::invalid_argument if another process has path open (a sweep writing it, or a
     // reader at that moment). Otherwise this process holds path from then on (a shared flock
-    // until it exits; create() on rank 0 takes it again on the file it makes), so a second
+    // until it exits; the sweep takes it again on the file it makes), so a second
     // sweep on the same output is refused while this one runs. Nothing at path: nothing to do.
     static void hold_unless_in_use(const std::string& path);
+    // Holds path from then on without asking (rank 0, once the sweep has made its file).
+    static void hold(const std::string& path);
 
     // Independent: any rank, any time between create() and close(). The status goes last, so a
     // unit whose write was cut short reads as it was before.

@@ -463,6 +463,7 @@ SweepSummary run_sweep(MPI_Comm comm, const config::Config& config, const SweepO
                     ? io::ResultFile::open(comm, options.output, layout)
                     : io::ResultFile::create(comm, options.output, layout,
                                              options.overwrite || options.plan == OutputPlan::rebuild);
+    if (rank == 0) io::ResultFile::hold(options.output);  // the file made (or rebuilt): a second sweep on it is refused
     std::size_t replayed = 0;
     std::vector<Assignment> todo;
     if (rank == 0) {
