@@ -54,6 +54,8 @@ int merge_command(const Args& args) {
             }
             status = 1;
         }
+    } catch (const std::invalid_argument& e) {  // a damaged input found while merging
+        status = report_bad_input("merge", e.what());
     } catch (const std::exception& e) {
         std::cerr << "dln merge: error: " << e.what() << std::endl;
         status = 1;

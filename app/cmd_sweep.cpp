@@ -189,6 +189,10 @@ int sweep_command(const Args& args) {
         MPI_Comm_size(MPI_COMM_WORLD, &size);
         if (size == 1) std::_Exit(kExitStorage);  // alone, MPI_Abort's notice would be noise
         MPI_Abort(MPI_COMM_WORLD, kExitStorage);
+    } catch (const std::invalid_argument& e) {
+        // Found by every rank at once (opening a damaged file is collective): bad input, reported once.
+        if (rank == 0) std::cerr << "dln sweep: error: " << config::one_line(e.what()) << std::endl;
+        status = kExitBadInput;
     } catch (const std::exception& e) {
         // Typically the file system: the collective state of the file is unknown, so stop all ranks.
         std::cerr << "dln sweep: error on rank " << rank << ": " << e.what() << std::endl;

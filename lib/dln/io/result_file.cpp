@@ -290,7 +290,17 @@ ResultFile ResultFile::open(MPI_Comm comm, const std::string& path, const Result
     for (const auto& g : layout.groups) {
         for (const auto& name : dataset_names(g)) {
             const std::string full = "/" + g.name + "/" + name;
-            impl->datasets[g.name].push_back(check(H5Dopen2(file, full.c_str(), H5P_DEFAULT), "opening " + full));
+            const hid_t ds = H5Dopen2(file, full.c_str(), H5P_DEFAULT);
+            if (ds < 0) {  // it read as sound (--resume checks it first): damaged where only a writer looks
+                for (const auto& [group_name, opened] : impl->datasets) {
+                    for (hid_t d : opened) H5Dclose(d);
+                }
+                H5Fclose(file);
+                throw std::invalid_argument("'" + path + "' is damaged (HDF5: opening " + full +
+                                            " for writing failed): move it away and --resume rebuilds it from "
+                                            "its journal, or start again with --force");
+            }
+            impl->datasets[g.name].push_back(ds);
         }
     }
     return ResultFile(std::move(impl));
