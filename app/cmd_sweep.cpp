@@ -27,6 +27,7 @@
 #include "dln/io/failpoint.hpp"
 #include "dln/io/result_file.hpp"
 #include "dln/io/storage_error.hpp"
+#include "dln/io/sweep_journal.hpp"
 #include "dln/pde/petsc_session.hpp"
 #include "dln/sweep/petsc_options.hpp"
 #include "dln/sweep/stop_request.hpp"
@@ -191,7 +192,16 @@ int sweep_command(const Args& args) {
         MPI_Abort(MPI_COMM_WORLD, kExitStorage);
     } catch (const std::invalid_argument& e) {
         // Found by every rank at once (opening a damaged file is collective): bad input, reported once.
-        if (rank == 0) std::cerr << "dln sweep: error: " << config::one_line(e.what()) << std::endl;
+        if (rank == 0) {
+            std::cerr << "dln sweep: error: " << config::one_line(e.what()) << std::endl;
+            // A journal this run started and that holds no unit would only stand in the way.
+            const io::SweepJournal journal(options.output);
+            try {
+                const auto contents = journal.read();
+                if (journal.exists() && contents.entries.empty() && contents.torn == 0) journal.remove();
+            } catch (const std::exception&) {
+            }
+        }
         status = kExitBadInput;
     } catch (const std::exception& e) {
         // Typically the file system: the collective state of the file is unknown, so stop all ranks.
