@@ -32,8 +32,10 @@ COMMAND_CASES = int(sys.argv[4]) if len(sys.argv) > 4 else 120
 REAL_RUN_SECONDS, REAL_RUN_UNITS = 1.0, 64
 TIMEOUT = 60  # seconds; the slowest accepted real run takes well under 5 (estimate above)
 
-# What a refusal names: a key (section.key), an option (--name), a line of the INI, or a section.
-NAMES_SOMETHING = re.compile(r"[A-Za-z_]+\.[A-Za-z_]+|--[A-Za-z]|line \d+|line '|\[[^\]]*\]|section")
+# What a refusal names: a key (section.key), an option (--name), a line of the INI, a section, or
+# whatever the input used as a key (dln's "NAME: what is wrong", NAME as written: ";", say).
+NAMES_SOMETHING = re.compile(r"[A-Za-z_]+\.[A-Za-z_]+|--[A-Za-z]|line \d+|line '|\[[^\]]*\]|section|"
+                             r"^dln \w+: error: \S+: ")
 
 work = tempfile.mkdtemp(prefix="dln-cli-fuzz.")
 failures = []
