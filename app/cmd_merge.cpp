@@ -7,6 +7,7 @@
 // merged file is written all the same, and a later merge with the missing shard completes it).
 #include <mpi.h>
 
+#include <filesystem>
 #include <iostream>
 
 #include "cli.hpp"
@@ -54,6 +55,10 @@ int merge_command(const Args& args) {
             }
             status = 1;
         }
+    } catch (const std::invalid_argument& e) {  // a damaged input found while merging
+        std::error_code ignored;
+        std::filesystem::remove(output, ignored);  // half merged: it must not pass for a merged file
+        status = report_bad_input("merge", e.what());
     } catch (const std::exception& e) {
         std::cerr << "dln merge: error: " << e.what() << std::endl;
         status = 1;

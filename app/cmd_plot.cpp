@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "cli.hpp"
+#include "dln/io/netcdf_file.hpp"
 
 extern char** environ;
 
@@ -122,6 +123,11 @@ int plot_command(const Args& args) {
             throw config::ConfigError("'" + dir + "' holds no phase.h5 (write it with dln aggregate OUT.h5 --out " +
                                       dir + ")");
         }
+        try {
+            const io::NcReader phase((fs::path(dir) / "phase.h5").string());  // refuses a file damaged so that reading it crashes HDF5
+        } catch (const std::invalid_argument& e) {
+            throw config::ConfigError(e.what());
+        }
         const auto script = find_script();
         if (!script) throw config::ConfigError("plot_phase.py is neither next to dln nor in the source tree");
         const auto python = find_python();
@@ -139,7 +145,8 @@ int plot_command(const Args& args) {
         setenv("MPLBACKEND", "Agg", 1);  // files only, never a window
         const int status = run(command, false);
         if (status < 0) {
-            std::cerr << "dln plot: error: " << *python << " " << *script << " did not complete" << std::endl;
+            std::cerr << "dln plot: error: " << *python << " " << *script << " did not complete (reading "
+                      << (fs::path(dir) / "phase.h5").string() << "? write it again with dln aggregate)" << std::endl;
             return 1;
         }
         return status;  // the script reports its own bad input (one line, status 2)

@@ -16,6 +16,7 @@
 #include <mpi.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -26,6 +27,8 @@
 #include "dln/config/axis.hpp"
 #include "dln/io/failpoint.hpp"
 #include "dln/io/result_file.hpp"
+#include "dln/io/storage_error.hpp"
+#include "dln/io/sweep_journal.hpp"
 #include "dln/pde/petsc_session.hpp"
 #include "dln/sweep/petsc_options.hpp"
 #include "dln/sweep/stop_request.hpp"
@@ -183,6 +186,33 @@ int sweep_command(const Args& args) {
             }
         }
         if (summary.interrupted) status = kExitInterrupted;
+    } catch (const io::StorageError& e) {
+        // A full disk or quota, a read-only file system: every unit reported done is in the journal.
+        if (rank == 0 || !e.every_rank) {
+            std::cerr << "dln sweep: error: " << config::one_line(e.what()) << "; every unit reported done is kept in '"
+                      << options.output << ".journal': make room and continue with --resume" << std::endl;
+        } else {
+            MPI_Barrier(MPI_COMM_WORLD);  // rank 0 reports it for all, then stops them: wait for that
+        }
+        // No MPI_Finalize: HDF5 closes what is still open at finalization, and a file whose
+        // flush failed (ENOSPC while its creation was closing it) crashes HDF5 1.10 there.
+        int size = 1;
+        MPI_Comm_size(MPI_COMM_WORLD, &size);
+        if (size == 1) std::_Exit(kExitStorage);  // alone, MPI_Abort's notice would be noise
+        MPI_Abort(MPI_COMM_WORLD, kExitStorage);
+    } catch (const std::invalid_argument& e) {
+        // Found by every rank at once (opening a damaged file is collective): bad input, reported once.
+        if (rank == 0) {
+            std::cerr << "dln sweep: error: " << config::one_line(e.what()) << std::endl;
+            // A journal this run started and that holds no unit would only stand in the way.
+            const io::SweepJournal journal(options.output);
+            try {
+                const auto contents = journal.read();
+                if (journal.exists() && contents.entries.empty() && contents.torn == 0) journal.remove();
+            } catch (const std::exception&) {
+            }
+        }
+        status = kExitBadInput;
     } catch (const std::exception& e) {
         // Typically the file system: the collective state of the file is unknown, so stop all ranks.
         std::cerr << "dln sweep: error on rank " << rank << ": " << e.what() << std::endl;

@@ -19,5 +19,6 @@ int plot_command(const Args& args);       // dln plot: the figures of a phase fi
 
 inline constexpr int kExitBadInput = 2;
 inline constexpr int kExitInterrupted = 75;  // EX_TEMPFAIL: stopped on request; --resume continues
+inline constexpr int kExitStorage = 74;      // EX_IOERR: the storage refused a write (full disk); --resume continues
 
 }  // namespace dln::app

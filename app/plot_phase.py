@@ -885,7 +885,12 @@ def main():
     path = os.path.join(args.dir, "phase.h5")
     if not os.path.isfile(path):
         fail(f"'{args.dir}' holds no phase.h5 (write it with dln aggregate)")
-    phase = Phase(path)
+    try:
+        phase = Phase(path)
+    except Exception as e:  # noqa: BLE001 -- h5py raises many kinds (RuntimeError, KeyError, OSError...)
+        # A damaged file that h5py could open: one line, not a traceback (dln plot probes the
+        # file first for damage that crashes HDF5 itself). fail() exits through SystemExit.
+        fail(f"'{path}' is damaged ({type(e).__name__}: {e})")
 
     # Bad input is refused before any drawing.
     at = parse_at(phase, args.at)

@@ -1,8 +1,11 @@
 #include "dln/io/failpoint.hpp"
 
+#include "dln/io/storage_error.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <string>
 
@@ -14,6 +17,7 @@ struct Armed {
     long hit_at = 1;
     long hits = 0;
     bool resume = false;  // go on once the marker is removed, instead of waiting to be killed
+    bool enospc = false;  // fail there as a full disk would, instead of waiting
 };
 
 Armed& armed() {
@@ -28,6 +32,7 @@ Armed& armed() {
             char* end = nullptr;
             a.hit_at = std::strtol(text.c_str() + colon + 1, &end, 10);
             a.resume = std::string(end) == ":resume";
+            a.enospc = std::string(end) == ":enospc";
         }
         return a;
     }();
@@ -44,6 +49,7 @@ void failpoint(const char* name) {
         const int fd = ::open(marker, O_WRONLY | O_CREAT, 0644);
         if (fd >= 0) ::close(fd);
     }
+    if (a.enospc) throw storage_error("cannot write", std::string("failpoint ") + name, ENOSPC);
     if (a.resume && marker != nullptr) {
         // Polled, not awaited with sigsuspend: under MPI a signal may be handled by any thread.
         while (::access(marker, F_OK) == 0) ::usleep(10000);

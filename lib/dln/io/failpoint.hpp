@@ -7,8 +7,10 @@
 // the n-th time this process passes failpoint(<name>) it creates <path> and sleeps until killed;
 // the test waits for <path> and kills the job. With DLN_FAILPOINT=<name>:<n>:resume it sleeps
 // only until the test removes <path>, then goes on: the test can act at that moment (send a
-// signal, say) and see what the program does next. Without DLN_FAILPOINT this is one branch on
-// a cached flag.
+// signal, say) and see what the program does next. With DLN_FAILPOINT=<name>:<n>:enospc it
+// throws there the StorageError a full disk would cause (a quota that fills while the file is
+// created, say, which no file system a test can make fails at that very moment). Without
+// DLN_FAILPOINT this is one branch on a cached flag.
 #pragma once
 
 namespace dln::io {

@@ -10,6 +10,10 @@
 #include <stdexcept>
 #include <thread>
 
+#include <sys/file.h>
+
+#include "dln/io/result_file.hpp"
+
 namespace dln::io {
 namespace {
 
@@ -156,17 +160,45 @@ RunRecord read_run(hid_t file, int n) {
 
 // The file opened for writing. HDF5 locks a file it opens (a reader's shared lock keeps a writer
 // out): `dln status` reading it for a moment must not fail the sweep, so try for a while.
-hid_t open_for_writing(const std::string& path) {
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-    for (int attempt = 0;; ++attempt) {
-        const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
-        if (file >= 0) return file;
-        if (attempt == 50) {
-            throw std::runtime_error("cannot open '" + path + "' to record the run's provenance");
+// The file open for writing its attributes, alone: no reader may be in it meanwhile. Where this
+// process holds the file (a sweep's rank 0, ResultFile::hold), HDF5's own exclusive flock would
+// be refused by that shared hold, so the hold itself turns exclusive for the scope (refused
+// while a reader holds a shared lock: then it waits, as below) and HDF5 opens without locking.
+class WriteAccess {
+public:
+    explicit WriteAccess(const std::string& path) : hold_(ResultFile::hold_descriptor(path)) {
+        H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+        for (int attempt = 0;; ++attempt) {
+            if (hold_ < 0) {
+                file_ = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+            } else if (::flock(hold_, LOCK_EX | LOCK_NB) == 0) {
+                const hdf5::Handle fapl(H5Pcreate(H5P_FILE_ACCESS));
+                if (fapl >= 0 && H5Pset_file_locking(fapl, false, true) >= 0) {
+                    file_ = H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl);
+                }
+                if (file_ < 0) ::flock(hold_, LOCK_SH);
+            } else {
+                // Linux converts a flock by dropping the old one first: a refused conversion
+                // leaves none, so the shared hold is taken again.
+                ::flock(hold_, LOCK_SH);
+            }
+            if (file_ >= 0) return;
+            if (attempt == 50) throw std::runtime_error("cannot open '" + path + "' to record the run's provenance");
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-}
+    WriteAccess(const WriteAccess&) = delete;
+    WriteAccess& operator=(const WriteAccess&) = delete;
+    ~WriteAccess() {
+        H5Fclose(file_);
+        if (hold_ >= 0) ::flock(hold_, LOCK_SH);  // back to a shared hold: readers may come in
+    }
+    operator hid_t() const { return file_; }
+
+private:
+    int hold_;
+    hid_t file_ = -1;
+};
 
 int append_to(hid_t file, const BuildInfo& build, const RunRecord& run) {
     if (H5Aexists(file, root_keys().commit.c_str()) <= 0) {
@@ -209,19 +241,19 @@ Provenance read_provenance(const std::string& path) {
 }
 
 int append_run(const std::string& path, const BuildInfo& build, const RunRecord& run) {
-    Handle file(open_for_writing(path));
+    const WriteAccess file(path);
     const int n = append_to(file, build, run);
     if (H5Fflush(file, H5F_SCOPE_LOCAL) < 0) throw std::runtime_error("HDF5: flushing '" + path + "' failed");
     return n;
 }
 
 void append_runs(const std::string& path, const BuildInfo& build, const std::vector<RunRecord>& runs) {
-    Handle file(open_for_writing(path));
+    const WriteAccess file(path);
     for (const auto& run : runs) append_to(file, build, run);
 }
 
 void end_run(const std::string& path, int number, const std::string& end, const std::string& outcome) {
-    Handle file(open_for_writing(path));
+    const WriteAccess file(path);
     write_string(file, run_key(number, "outcome"), outcome);
     write_string(file, run_key(number, "end"), end);
 }

@@ -2,8 +2,12 @@
 
 #include "dln/io/failpoint.hpp"
 #include "dln/io/hdf5_support.hpp"
+#include "dln/io/storage_error.hpp"
 
+#include <fcntl.h>
 #include <hdf5.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -150,6 +154,7 @@ const GroupLayout& ResultLayout::group(const std::string& name) const {
 
 struct ResultFile::Impl {
     hid_t file = -1;
+    std::string path;  // for error messages
     ResultLayout layout;
     // The datasets stay open from open() to close(), so writers never open or close objects:
     // those are metadata operations and would have to be collective. Per group, in the order
@@ -162,6 +167,46 @@ ResultFile::ResultFile(ResultFile&&) noexcept = default;
 ResultFile& ResultFile::operator=(ResultFile&&) noexcept = default;
 ResultFile::~ResultFile() = default;
 
+namespace {
+
+// The outputs this process holds: a shared flock on each, kept open until the process exits
+// (a crash or kill -9 releases it). Readers' HDF5 takes shared locks too, which do not conflict.
+std::map<std::string, int>& held_outputs() {
+    static std::map<std::string, int> held;
+    return held;
+}
+
+void release_output(const std::string& path) {
+    auto& held = held_outputs();
+    if (auto it = held.find(path); it != held.end()) {
+        ::close(it->second);
+        held.erase(it);
+    }
+}
+
+void hold_output(const std::string& path) {
+    release_output(path);
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    if (::flock(fd, LOCK_SH | LOCK_NB) != 0) {
+        ::close(fd);
+        return;
+    }
+    held_outputs()[path] = fd;
+}
+
+// Whether another process holds path: an exclusive flock is refused while any shared one is held.
+bool held_elsewhere(const std::string& path) {
+    release_output(path);
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    const bool busy = ::flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    ::close(fd);
+    return busy;
+}
+
+}  // namespace
+
 void ResultFile::check_can_create(const std::string& path, bool overwrite) {
     namespace fs = std::filesystem;
     if (path.empty()) throw std::invalid_argument("no output file given");
@@ -171,10 +216,31 @@ void ResultFile::check_can_create(const std::string& path, bool overwrite) {
     if (!fs::is_directory(dir, ec)) {
         throw std::invalid_argument("directory '" + dir.string() + "' of '" + path + "' does not exist");
     }
+    // Before any compute: a read-only file system refuses even root (EROFS), unlike permissions.
+    if (::access(dir.c_str(), W_OK) != 0) {
+        throw std::invalid_argument("directory '" + dir.string() + "' of '" + path + "' is not writable (" +
+                                    std::strerror(errno) + ")");
+    }
     if (fs::exists(file, ec) && !overwrite) {
         throw std::invalid_argument("'" + path + "' exists; pass --force to overwrite it");
     }
     if (fs::is_directory(file, ec)) throw std::invalid_argument("'" + path + "' is a directory");
+}
+
+void ResultFile::hold(const std::string& path) { hold_output(path); }
+
+int ResultFile::hold_descriptor(const std::string& path) {
+    const auto& held = held_outputs();
+    const auto it = held.find(path);
+    return it == held.end() ? -1 : it->second;
+}
+
+void ResultFile::hold_unless_in_use(const std::string& path) {
+    if (held_elsewhere(path)) {
+        throw std::invalid_argument("'" + path + "' is open in another process (a sweep writing it, or a reader): "
+                                    "wait for it to end or stop it first");
+    }
+    hold_output(path);
 }
 
 ResultFile ResultFile::create(MPI_Comm comm, const std::string& path, const ResultLayout& layout, bool overwrite) {
@@ -182,19 +248,30 @@ ResultFile ResultFile::create(MPI_Comm comm, const std::string& path, const Resu
     MPI_Comm_rank(comm, &rank);
     // Rank 0 builds the whole layout serially (variable-length strings and attributes need no
     // collective calls then); the others wait, and learn whether it worked.
+    // Under a name of its own, renamed to path once complete: a failure while it is created (a
+    // full disk, a quota) leaves no partial file that looks like a sweep file, and an old file
+    // that --force replaces stays whole until then.
     std::string error;
     if (rank == 0) {
+        const std::string creating = path + ".creating";
         try {
-            create_serially(path, layout, overwrite);
+            create_serially(creating, layout, true);
+            if (!overwrite && std::filesystem::exists(path)) throw std::runtime_error("it appeared meanwhile");
+            std::filesystem::rename(creating, path);
         } catch (const std::exception& e) {
-            error = e.what();
+            const int cause = errno;
+            std::error_code ignored;
+            std::filesystem::remove(creating, ignored);
+            const bool has_reason = dynamic_cast<const StorageError*>(&e) != nullptr || cause == 0;
+            error = "cannot create '" + path + "' (" + e.what() +
+                    (has_reason ? std::string() : std::string(": ") + std::strerror(cause)) + ")";
         }
     }
     long long length = static_cast<long long>(error.size());
     MPI_Bcast(&length, 1, MPI_LONG_LONG, 0, comm);
     error.resize(static_cast<std::size_t>(length));
     MPI_Bcast(error.data(), static_cast<int>(length), MPI_CHAR, 0, comm);
-    if (!error.empty()) throw std::runtime_error(error);
+    if (!error.empty()) throw StorageError(error, true);
     return open(comm, path, layout);
 }
 
@@ -214,11 +291,22 @@ ResultFile ResultFile::open(MPI_Comm comm, const std::string& path, const Result
     if (file < 0) throw std::runtime_error("cannot open the HDF5 file '" + path + "' for writing");
     auto impl = std::make_unique<Impl>();
     impl->file = file;
+    impl->path = path;
     impl->layout = layout;
     for (const auto& g : layout.groups) {
         for (const auto& name : dataset_names(g)) {
             const std::string full = "/" + g.name + "/" + name;
-            impl->datasets[g.name].push_back(check(H5Dopen2(file, full.c_str(), H5P_DEFAULT), "opening " + full));
+            const hid_t ds = H5Dopen2(file, full.c_str(), H5P_DEFAULT);
+            if (ds < 0) {  // it read as sound (--resume checks it first): damaged where only a writer looks
+                for (const auto& [group_name, opened] : impl->datasets) {
+                    for (hid_t d : opened) H5Dclose(d);
+                }
+                H5Fclose(file);
+                throw std::invalid_argument("'" + path + "' is damaged (HDF5: opening " + full +
+                                            " for writing failed): move it away and --resume rebuilds it from "
+                                            "its journal, or start again with --force");
+            }
+            impl->datasets[g.name].push_back(ds);
         }
     }
     return ResultFile(std::move(impl));
@@ -312,7 +400,10 @@ void ResultFile::write_many(const std::string& group, std::span<const UnitRecord
         const hsize_t elements = n * per_unit;
         Handle mem_space(check(H5Screate_simple(1, &elements, nullptr), "H5Screate_simple"));
         // Independent transfer (the default): other ranks are busy computing their own units.
-        check(H5Dwrite(ds, mem_type, mem_space, file_space, H5P_DEFAULT, data), "writing a slab", 0);
+        // A raw-data write fails only when the storage does (a full disk, say).
+        if (H5Dwrite(ds, mem_type, mem_space, file_space, H5P_DEFAULT, data) < 0) {
+            throw storage_error("cannot write units into", impl_->path);
+        }
         ++write_calls;
     };
     std::vector<double> curve(n * n_time);
@@ -367,7 +458,7 @@ void ResultFile::close() {
     impl_->datasets.clear();
     const herr_t status = H5Fclose(impl_->file);
     impl_->file = -1;
-    if (status < 0) throw std::runtime_error("HDF5: closing the result file failed");
+    if (status < 0) throw storage_error("cannot close (flush)", impl_->path);
 }
 
 // ---- reading, serially ----------------------------------------------------------------------
@@ -478,6 +569,31 @@ void ResultFile::check_layout(const std::string& path, const ResultLayout& layou
         };
         for (const auto& d : g.dims) expect(g.name, d.name, {d.size()});
         expect(g.name, kTime, {layout.time.size()});
+        // The coordinates too: --resume rewrites only the units, so a damaged coordinate (a bit
+        // flip in /sgd/time, say) would stay in the finished file. Written from the same
+        // configuration, they are equal bit for bit.
+        auto coordinates_differ = [&](const std::string& name) {
+            return std::invalid_argument("'" + path + "': the coordinates /" + g.name + "/" + name +
+                                         " are not the sweep's (damaged?)");
+        };
+        const auto stored = file.dimensions(g.name, extra_names[status_ds]);
+        if (stored.size() != g.dims.size()) throw coordinates_differ(extra_names[status_ds]);
+        for (std::size_t k = 0; k < g.dims.size(); ++k) {
+            const auto& d = g.dims[k];
+            if (d.kind == Dimension::Kind::string) {
+                if (stored[k].labels != d.labels) throw coordinates_differ(d.name);
+            } else if (d.kind != Dimension::Kind::none) {
+                if (stored[k].numbers.size() != d.numbers.size() ||
+                    std::memcmp(stored[k].numbers.data(), d.numbers.data(), d.numbers.size() * sizeof(double)) != 0) {
+                    throw coordinates_differ(d.name);
+                }
+            }
+        }
+        const auto times = file.read(g.name, kTime);
+        if (times.size() != layout.time.size() ||
+            std::memcmp(times.data(), layout.time.data(), times.size() * sizeof(double)) != 0) {
+            throw coordinates_differ(kTime);
+        }
         for (const auto& c : g.curves) expect(g.name, c.name, with(layout.time.size()));
         for (const char* name : extra_names) {
             expect(g.name, name, std::string(name) == extra_names[failure_ds] ? with(failure_length) : shape);

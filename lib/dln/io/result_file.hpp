@@ -135,8 +135,20 @@ public:
     static void check_layout(const std::string& path, const ResultLayout& layout);
 
     // Throws std::invalid_argument if create() would fail for a reason a user can fix: the
-    // directory does not exist, or the file exists and overwrite is not set. Touches nothing.
+    // directory does not exist or is not writable, or the file exists and overwrite is not set.
+    // Touches nothing.
     static void check_can_create(const std::string& path, bool overwrite);
+    // Throws std::invalid_argument if another process has path open (a sweep writing it, or a
+    // reader at that moment). Otherwise this process holds path from then on (a shared flock
+    // until it exits; the sweep takes it again on the file it makes), so a second
+    // sweep on the same output is refused while this one runs. Nothing at path: nothing to do.
+    static void hold_unless_in_use(const std::string& path);
+    // Holds path from then on without asking (rank 0, once the sweep has made its file).
+    static void hold(const std::string& path);
+    // The descriptor of this process's hold on path, or -1 if it holds none. Its own serial
+    // writes to path (the provenance attributes) cannot take HDF5's exclusive flock while it holds
+    // the shared one, so they turn the hold exclusive themselves (provenance.cpp).
+    static int hold_descriptor(const std::string& path);
 
     // Independent: any rank, any time between create() and close(). The status goes last, so a
     // unit whose write was cut short reads as it was before.

@@ -63,13 +63,22 @@ MergeOutcome merge_results(const std::string& output, const std::vector<std::str
     }
     MergeOutcome outcome;
     for (const auto& g : layout.groups) {
+        // An input that passed the checks but fails here is damaged (bad input, not a fault of
+        // the output): std::invalid_argument, exit status 2.
+        auto read_input = [&](std::size_t f, const std::string& name) {
+            try {
+                return read_raw(files[f], name, g.units());
+            } catch (const std::runtime_error& e) {
+                throw std::invalid_argument("'" + inputs[f] + "' is damaged (" + e.what() + ")");
+            }
+        };
         const std::string& method = g.name;
         const std::string group = "/" + method + "/";
         const std::size_t units = g.units();
         // The input each unit comes from (-1: none computed it).
         std::vector<int> source(units, -1), best(units, 0);
         for (std::size_t f = 0; f < files.size(); ++f) {
-            const auto status = read_raw(files[f], group + "status", units);
+            const auto status = read_input(f, group + "status");
             for (std::size_t u = 0; u < units; ++u) {
                 const int r = rank_of(static_cast<std::int8_t>(status.bytes[u]));
                 if (r > best[u]) {
@@ -86,7 +95,7 @@ MergeOutcome merge_results(const std::string& output, const std::vector<std::str
             auto merged = read_raw(out, group + name, units);  // the fill values: NaN, pending, ""
             for (std::size_t f = 0; f < files.size(); ++f) {
                 if (std::find(source.begin(), source.end(), static_cast<int>(f)) == source.end()) continue;
-                const auto part = read_raw(files[f], group + name, units);
+                const auto part = read_input(f, group + name);
                 for (std::size_t u = 0; u < units; ++u) {
                     if (source[u] != static_cast<int>(f)) continue;
                     std::memcpy(merged.bytes.data() + u * merged.per_unit, part.bytes.data() + u * part.per_unit,

@@ -15,8 +15,10 @@
 #include <sstream>
 #include <stdexcept>
 #include <tuple>
+#include <utility>
 
 #include "dln/io/failpoint.hpp"
+#include "dln/io/storage_error.hpp"
 
 namespace dln::io {
 namespace fs = std::filesystem;
@@ -30,6 +32,11 @@ namespace {
 constexpr std::uint32_t kMagic = 0x334e4c44;    // "DLN3" read as a little-endian word
 constexpr std::uint32_t kMagicV2 = 0x324e4c44;  // "DLN2": format 2
 constexpr std::uint32_t kMagicV1 = 0x4a4e4c44;  // "DLNJ": format 1
+// A file's header, its first record (since dln 0.5.0's fault tests): the identity of the sweep
+// (SweepJournal::identity), framed as a record is. Records copied from another sweep's journal
+// (another configuration, the same layout) would otherwise replay into this file unnoticed.
+// A file without one (written before) is read as before.
+constexpr std::uint32_t kMagicHeader = 0x534e4c44;  // "DLNS"
 
 std::uint64_t fnv1a(const char* data, std::size_t n) {
     std::uint64_t h = 0xcbf29ce484222325ULL;
@@ -40,9 +47,8 @@ std::uint64_t fnv1a(const char* data, std::size_t n) {
     return h;
 }
 
-std::runtime_error system_error(const std::string& what, const std::string& path) {
-    return std::runtime_error(what + " '" + path + "': " + std::strerror(errno));
-}
+// The journal's writes fail only when the storage does (a full disk, say): StorageError.
+StorageError system_error(const std::string& what, const std::string& path) { return storage_error(what, path); }
 
 void write_all(int fd, const std::string& bytes, const std::string& path) {
     std::size_t done = 0;
@@ -168,8 +174,7 @@ void write_atomically(const std::string& dir, const std::string& name, const std
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) throw system_error("cannot create", tmp);
     write_all(fd, text, tmp);
-    ::fsync(fd);
-    ::close(fd);
+    if (::fsync(fd) != 0 || ::close(fd) != 0) throw system_error("cannot sync", tmp);
     if (::rename(tmp.c_str(), final_path.c_str()) != 0) throw system_error("cannot rename", tmp);
 }
 
@@ -178,7 +183,7 @@ void write_atomically(const std::string& dir, const std::string& name, const std
 void SweepJournal::start(const std::string& config_ini, const std::string& petsc_options) const {
     std::error_code ec;
     fs::create_directory(directory_, ec);
-    if (ec) throw std::runtime_error("cannot create the journal '" + directory_ + "': " + ec.message());
+    if (ec) throw StorageError("cannot create the journal '" + directory_ + "': " + ec.message());
     // petsc_options first: a journal with a config.ini is complete.
     write_atomically(directory_, "petsc_options", petsc_options);
     write_atomically(directory_, "config.ini", config_ini);
@@ -213,16 +218,36 @@ JournalContents SweepJournal::read() const {
     std::sort(parts.begin(), parts.end(),
               [](const Part& a, const Part& b) { return std::tie(a.run, a.rank) < std::tie(b.run, b.rank); });
     JournalContents contents;
+    const std::uint64_t sweep = identity();
     for (const auto& part : parts) {
         std::ifstream in(part.path, std::ios::binary);
         const std::string bytes((std::istreambuf_iterator<char>(in)), {});
         Reader file(bytes.data(), bytes.size());
+        bool first = true;
         while (file.left() > 0) {
             // A record the process died while writing is incomplete or fails its checksum; it is
             // always the file's last, because each run appends to files of its own.
             try {
                 const auto magic = file.get<std::uint32_t>();
-                if (magic == kMagicV1 || magic == kMagicV2) {
+                const bool at_start = std::exchange(first, false);
+                if (magic == kMagicHeader && at_start) {
+                    const std::string payload = file.bytes(file.get<std::uint32_t>());
+                    if (file.get<std::uint64_t>() != fnv1a(payload.data(), payload.size()) ||
+                        payload.size() != sizeof(std::uint64_t)) {
+                        throw std::out_of_range("bad header");
+                    }
+                    std::uint64_t theirs = 0;
+                    std::memcpy(&theirs, payload.data(), sizeof theirs);
+                    if (theirs != sweep) {
+                        throw JournalFormatError("'" + part.path.string() +
+                                                 "' holds records of another sweep (its configuration is not this "
+                                                 "journal's config.ini): remove that file, or start again with --force");
+                    }
+                    continue;
+                }
+                // An older format is told by the first record's magic: a later one that reads
+                // as old is a damaged record (one bit turns DLN3 into DLN2).
+                if ((magic == kMagicV1 || magic == kMagicV2) && at_start) {
                     throw JournalFormatError("'" + part.path.string() + "' holds records of journal format " +
                                              (magic == kMagicV1 ? "1 (dln 0.3.0 or older)" : "2 (dln 0.4.0)") +
                                              "; this dln reads format 3 only: finish that sweep with the dln that "
@@ -246,6 +271,13 @@ JournalContents SweepJournal::read() const {
     return contents;
 }
 
+std::uint64_t SweepJournal::identity() const {
+    const std::string ini = config();
+    if (ini.empty()) return 0;
+    const std::string both = ini + '\0' + petsc_options().value_or("");
+    return fnv1a(both.data(), both.size());
+}
+
 int SweepJournal::next_run() const {
     int last = 0;
     std::error_code ec;
@@ -266,6 +298,7 @@ JournalWriter::JournalWriter(const SweepJournal& journal, int run, int rank) {
     std::ostringstream name;
     name << journal.directory() << "/run-" << run << ".rank-" << rank << ".log";
     path_ = name.str();
+    identity_ = journal.identity();
 }
 
 JournalWriter::~JournalWriter() {
@@ -294,6 +327,12 @@ void JournalWriter::commit() {
         fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
         if (fd_ < 0) throw system_error("cannot create the journal file", path_);
         sync_directory(fs::path(path_).parent_path().string());
+        std::string header;
+        put(header, kMagicHeader);
+        put(header, static_cast<std::uint32_t>(sizeof identity_));
+        put(header, identity_);
+        put(header, fnv1a(reinterpret_cast<const char*>(&identity_), sizeof identity_));
+        buffer_.insert(0, header);  // synced with the first records
     }
     // In two writes, with a failpoint between them, so a test can kill a commit that is half
     // written (the reader skips the torn record and everything after it: those units were never

@@ -18,6 +18,7 @@
 // indices instead of a position) throw JournalFormatError.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -57,8 +58,12 @@ public:
     std::string config() const;
     // The stored PETSC_OPTIONS; nullopt if the journal has none.
     std::optional<std::string> petsc_options() const;
-    // Throws JournalFormatError if a file holds records of another format.
+    // Throws JournalFormatError if a file holds records of another format, or of another sweep
+    // (its header names another configuration than this journal's config.ini).
     JournalContents read() const;
+    // What names this sweep in each journal file's header: a hash of config.ini and
+    // petsc_options as stored; 0 if the journal has no config.ini yet.
+    std::uint64_t identity() const;
     // The number of the next run: one more than the largest present, 1 for a new journal.
     int next_run() const;
     // Removes the journal and everything in it.
@@ -89,6 +94,7 @@ public:
 
 private:
     std::string path_;
+    std::uint64_t identity_ = 0;  // the sweep's, written first into the file (its header)
     int fd_ = -1;  // opened on the first commit: ranks that compute nothing leave no file
     std::string buffer_;  // encoded records not yet written
     std::size_t uncommitted_ = 0;

@@ -19,6 +19,7 @@ OutputPlan plan_file(const config::Config& config, const SweepOptions& options, 
     auto checked_create = [&](bool overwrite) {
         try {
             io::ResultFile::check_can_create(options.output, overwrite);
+            io::ResultFile::hold_unless_in_use(options.output);  // not the file of a running sweep
         } catch (const std::invalid_argument& e) {
             throw config::ConfigError("--output", e.what());
         }

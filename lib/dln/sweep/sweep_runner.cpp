@@ -504,6 +504,7 @@ SweepSummary run_sweep(MPI_Comm comm, const config::Config& config, const SweepO
         record_run_start(comm, options.output, this_run_record(comm, options, layout), std::cerr, earlier_runs,
                          options.plan == OutputPlan::create && !options.from.empty());
     auto file = io::ResultFile::open(comm, options.output, layout);
+    if (rank == 0) io::ResultFile::hold(options.output);  // the file made (or rebuilt): a second sweep on it is refused
     std::size_t replayed = 0, copied = 0;
     std::vector<Assignment> todo;
     if (rank == 0) {
