@@ -377,6 +377,11 @@ void probe_read(hid_t object, hid_t type, hid_t space, bool attribute, ProbeStat
         state.too_large = true;
         return;
     }
+    // Fixed-size raw data is not read: it is most of a file's bytes (a sweep file's curves), so
+    // reading it would make every `dln status` read the whole file; what crashed HDF5 was its
+    // metadata and the global heap behind variable-length strings, which are read.
+    const bool variable = H5Tdetect_class(type, H5T_VLEN) > 0 || H5Tis_variable_str(type) > 0;
+    if (!attribute && !variable) return;
     std::vector<unsigned char> buffer(static_cast<std::size_t>(points) * size + 1);
     const herr_t read = attribute ? H5Aread(object, type, buffer.data())
                                   : H5Dread(object, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data());
@@ -418,8 +423,9 @@ herr_t probe_object(hid_t root, const char* name, const H5O_info_t* info, void* 
     return 0;
 }
 
-// Throws std::invalid_argument if reading path crashes HDF5 or a dataset claims an impossible size.
-void probe(const std::string& path) {
+}  // namespace
+
+void check_not_damaged(const std::string& path) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) return;  // the real open reports it
     static std::map<std::string, std::pair<std::int64_t, std::int64_t>> probed;
@@ -435,7 +441,7 @@ void probe(const std::string& path) {
         if (null >= 0) ::dup2(null, 2);  // glibc's "double free detected" is the parent's to summarise
         H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
         ProbeState state{-1, 16 * static_cast<std::uint64_t>(st.st_size) + (1u << 20)};
-        state.file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+        state.file = hdf5::open_serially(path, H5F_ACC_RDONLY);
         if (state.file >= 0) {
             hsize_t index = 0;
             H5Aiterate2(state.file, H5_INDEX_NAME, H5_ITER_INC, &index, probe_attribute, &state);
@@ -456,15 +462,13 @@ void probe(const std::string& path) {
     probed[path] = version;
 }
 
-}  // namespace
-
 NcReader::NcReader(const std::string& path) : impl_(std::make_unique<Impl>()) {
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
     impl_->path = path;
     std::error_code ec;
     if (!std::filesystem::is_regular_file(path, ec)) throw std::invalid_argument("'" + path + "' is not a file");
     if (H5Fis_hdf5(path.c_str()) <= 0) throw std::invalid_argument("'" + path + "' is not a readable HDF5 file");
-    probe(path);
+    check_not_damaged(path);
     impl_->file = hdf5::open_serially(path, H5F_ACC_RDONLY);
     if (impl_->file < 0) {
         throw std::invalid_argument("cannot open '" + path + "' (damaged, or held open for writing by a running sweep)");

@@ -101,6 +101,12 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
+// Throws std::invalid_argument if reading path's metadata (every object, attribute and dimension
+// scale) crashes the HDF5 library or a dataset claims more bytes than the file holds: HDF5 1.10
+// trusts a file's metadata, and a damaged file can make it segfault. Run in a child process, once
+// per file and modification per process. NcReader calls it; so must any other serial reader.
+void check_not_damaged(const std::string& path);
+
 // Reading such a file (serially): attributes, a group's dimensions as written, and whole
 // variables converted to double. Throws std::invalid_argument naming the file and the problem
 // for anything missing or malformed.

@@ -12,6 +12,7 @@
 
 #include <sys/file.h>
 
+#include "dln/io/netcdf_file.hpp"
 #include "dln/io/result_file.hpp"
 
 namespace dln::io {
@@ -170,7 +171,7 @@ public:
         H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
         for (int attempt = 0;; ++attempt) {
             if (hold_ < 0) {
-                file_ = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+                file_ = hdf5::open_serially(path, H5F_ACC_RDWR);
             } else if (::flock(hold_, LOCK_EX | LOCK_NB) == 0) {
                 const hdf5::Handle fapl(H5Pcreate(H5P_FILE_ACCESS));
                 if (fapl >= 0 && H5Pset_file_locking(fapl, false, true) >= 0) {
@@ -226,7 +227,8 @@ int append_to(hid_t file, const BuildInfo& build, const RunRecord& run) {
 Provenance read_provenance(const std::string& path) {
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
     if (H5Fis_hdf5(path.c_str()) <= 0) throw std::invalid_argument("'" + path + "' is not a readable HDF5 file");
-    Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+    check_not_damaged(path);  // the attributes are variable-length strings: what a damaged file crashes on
+    Handle file(hdf5::open_serially(path, H5F_ACC_RDONLY));
     if (file < 0) throw std::invalid_argument("cannot open '" + path + "'");
     Provenance p;
     try {

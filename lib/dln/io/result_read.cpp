@@ -31,7 +31,7 @@ std::vector<UnitRecord> read_unit_records(const std::string& path, const ResultL
     }
     std::vector<UnitRecord> records(sorted.size());
     if (sorted.empty()) return records;
-    Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+    Handle file(hdf5::open_serially(path, H5F_ACC_RDONLY));
     if (file < 0) throw std::runtime_error("cannot open '" + path + "' to read its units");
     const std::size_t n_time = layout.time.size();
     auto open = [&](const std::string& name) {
