@@ -138,10 +138,11 @@ JournalEntry decode(const std::string& payload) {
     e.record.wall_seconds = in.get<double>();
     e.record.values.resize(in.get<std::uint32_t>());
     const std::string raw = in.bytes(e.record.values.size() * sizeof(double));
-    std::memcpy(e.record.values.data(), raw.data(), raw.size());
+    // Not for 0 bytes: an empty vector's data() may be null, and memcpy from or to null is undefined.
+    if (!raw.empty()) std::memcpy(e.record.values.data(), raw.data(), raw.size());
     e.record.scalars.resize(in.get<std::uint32_t>());
     const std::string raw_scalars = in.bytes(e.record.scalars.size() * sizeof(double));
-    std::memcpy(e.record.scalars.data(), raw_scalars.data(), raw_scalars.size());
+    if (!raw_scalars.empty()) std::memcpy(e.record.scalars.data(), raw_scalars.data(), raw_scalars.size());
     e.record.message = in.bytes(in.get<std::uint32_t>());
     if (in.left() != 0) throw std::out_of_range("journal record has trailing bytes");
     return e;
