@@ -194,3 +194,50 @@ TEST_CASE("error control: a solve stopped by its caps is a flagged result, never
     CHECK(std::isfinite(fixed.accuracy.grid_error));
     CHECK(fixed.accuracy.grid_error > spec.rtol);  // 240 cells at lr = 4: a few per cent even extrapolated
 }
+
+TEST_CASE("error control: a gaussian target on the Marchenko-Pastur spectrum (the sparse quadrature)", "[pde][accuracy]") {
+    // sweeps/concentration.ini's point. Its tensor rule needs ~32 x 64 classes; the controller
+    // combines solves of at most pde.max_classes = 256 (README "The PDE's accuracy"). The
+    // reference cannot take four times the chosen nodes in both directions (128 x 128 classes),
+    // so it is X(2N, 4N) at the coarse rule 8 x 8 plus the quadrature's tail
+    //     X(30, 60; 32 x 64) - X(30, 60; 8 x 8)
+    // (the tail argument of Reference above: the grid's error enters it only through its
+    // variation over the classes). 32 target nodes are 1.6e-5 off the finest rule and 64 MP
+    // nodes 7e-9 (README "The PDE's class quadrature", measured with one law at a time), so the
+    // tail's own quadrature error is ~1e-5, a hundredth of rtol. The tail must be extrapolated: on
+    // 30 cells alone it was 1.4e-3 off the X(30, 60) one (2026-12-01). This reference and the
+    // direct tensor solve X(60, 120; 32 x 64) gave true errors of 1.1e-4 and 1.2e-4. The case
+    // takes ~80 s of CPU (2026-12-01, AMD EPYC family 26, shared), most of it the 2048-class tail.
+    dln::sim::PointSpec point;
+    point.parametrization = Parametrization::uv;
+    point.lr = 0.5;
+    point.alpha = 0.5;
+    point.data.spectrum = dln::model::Spectrum::marchenko_pastur;
+    point.data.ratio = 0.5;
+    point.data.sparsity = 1.0;
+    point.data.target = dln::model::TargetLaw::gaussian;
+    point.data.scale = 1.0;
+    dln::sim::RunSpec run;
+    run.time = 5.0;
+    run.snapshots = 51;
+    AccuracySpec spec;  // the defaults
+    const auto result = solve_pde_to_tolerance(point, run, spec);
+    const auto& a = result.accuracy;
+    const std::size_t n = 4 * a.cells;
+    const double ts = spec.rtol / 300.0 / 100.0;
+    auto reference = richardson(plain_solve(point, run, n / 2, 8, 8, ts), plain_solve(point, run, n, 8, 8, ts));
+    const auto fine = richardson(plain_solve(point, run, 30, 32, 64, ts), plain_solve(point, run, 60, 32, 64, ts));
+    const auto coarse = richardson(plain_solve(point, run, 30, 8, 8, ts), plain_solve(point, run, 60, 8, 8, ts));
+    for (std::size_t j = 0; j < reference.snapshots.size(); ++j) {
+        reference.snapshots[j][dln::model::risk] += fine.snapshots[j][dln::model::risk] - coarse.snapshots[j][dln::model::risk];
+    }
+    const double truth = excess_risk_error(result, reference, point.data.noise);
+    std::printf("accuracy: %-28s cells %5zu classes %3zu (nodes %zu x %zu) estimate %.2e true %.2e\n",
+                "gaussian on MP (sparse)", a.cells, a.classes, a.target_nodes, a.spectrum_nodes, a.error_estimate, truth);
+    INFO("classes " << a.classes << ", estimate " << a.error_estimate << ", true error " << truth);
+    CHECK(a.classes <= spec.max_classes);  // every single solve within the cap
+    CHECK(a.met_tolerance);
+    CHECK(a.warning.empty());
+    CHECK(truth <= spec.rtol);
+    CHECK(a.error_estimate >= truth / 3.0);
+}

@@ -243,6 +243,125 @@ GridChoice choose_grid(Ladder& ladder, std::size_t first, std::size_t top, bool 
     return {levels.back(), x.empty() ? std::numeric_limits<double>::quiet_NaN() : estimate};
 }
 
+// The quadrature of a product law (a continuous target law on a continuous spectrum) by the
+// combination technique of sparse grids. The tensor rule X(n_t, n_s) needs n_t x n_s classes
+// (about 32 x 64 for 1e-3, against pde.max_classes = 256); the combination below needs solves
+// that each fit pde.max_classes.
+//
+// Levels: t_i = t_lo 2^i target nodes (i = 0 .. I), s_j = s_lo 2^j spectrum nodes (j = 0 .. J),
+// on the nested ladders. X_ij is the solve at (t_i, s_j). With the mixed differences
+//     D_ij = X_ij - X_(i-1)j - X_i(j-1) + X_(i-1)(j-1)        (terms with index -1 are 0),
+// the tensor rule is X_IJ = sum over the whole rectangle of D_ij. The combination is the sum of
+// D_ij over the index set S of the (i, j) whose solve fits pde.max_classes (downward closed, the
+// two arms i = 0 and j = 0 included), written as sum c_ij X_ij with the inclusion-exclusion
+// coefficients c_ij = sum over z in {0,1}^2 of (-1)^(z1+z2) [(i+z1, j+z2) in S]. With S the two
+// arms only this is X(n_t, s_lo) + X(t_lo, n_s) - X(t_lo, s_lo); with every fitting pair it is
+// the classical sparse grid (for 8 x 8 lows and 256 classes: (32,8), (16,16), (8,32) less
+// (16,8), (8,16)).
+//
+// What the estimate assumes. The combination misses X_IJ by the sum of D_ij outside S (all with
+// i, j >= 1), and X_IJ misses the exact law by its own one-direction errors. The estimate is
+//   - target_error, spectrum_error: the Richardson estimates of the target ladder (at s_lo
+//     spectrum nodes) and of the spectrum ladder (at t_lo target nodes), as for one law;
+//   - mixed_error: the omitted D_ij, by the splitting model of the combination technique: the
+//     quadrature error is E(t, s) = A(t) + B(s) + C(t) G(s), so D_ij = (C(t_i) - C(t_(i-1)))
+//     (G(s_j) - G(s_(j-1))) is a product of one step in each direction. Assuming further that
+//     those steps are proportional to the ladders' own successive differences d_t,i =
+//     |X_i0 - X_(i-1)0| and d_s,j = |X_0j - X_0(j-1)| (the mixed part converges at its
+//     direction's rate), D_ij = D_11 (d_t,i / d_t,1) (d_s,j / d_s,1), with D_11 solved (it is in
+//     S whenever (2 t_lo, 2 s_lo) fits; otherwise measured at the highest halved pair that fits,
+//     a coarser and larger step: an overestimate).
+// (The error measure is a max over snapshots, not linear: these products are estimates of sizes,
+// not identities.) A ladder stopped by pde.max_classes above its budget halves the other
+// direction's low level and runs again, once (to half the coarse rule's nodes): the ladder
+// reaches further, at the price of a larger mixed part, which the estimate then carries. (Halved
+// down to 1 node, the gaussian-on-powerlaw point had not finished after 15 minutes, 2026-12-01:
+// at a 1-node target the cap lets the power law's ladder reach 128 nodes, at lambda ~ 1000.)
+struct SparseQuadrature {
+    std::size_t target_nodes = 0, spectrum_nodes = 0;  // n_t = t_I, n_s = s_J
+    std::size_t target_low = 0, spectrum_low = 0;      // t_lo, s_lo
+    double target_error = 0.0, spectrum_error = 0.0, mixed_error = 0.0;
+    struct Term {
+        std::size_t target_nodes, spectrum_nodes;
+        int coefficient;
+    };
+    std::vector<Term> terms;      // the combination: sum of coefficient * X(target, spectrum)
+    std::size_t largest_solve = 0;  // the most classes of one solve it used
+};
+
+SparseQuadrature sparse_quadrature(Ladder& ladder, std::size_t cells, double ts_rtol, std::size_t first_t,
+                                   std::size_t first_s, std::size_t null_class, std::size_t max_classes,
+                                   double budget) {
+    auto at = [&](std::size_t t, std::size_t s) { return Resolution{cells, t, s, ts_rtol}; };
+    auto fits = [&](std::size_t t, std::size_t s) { return s * (t + null_class) <= max_classes; };
+    SparseQuadrature q;
+    std::size_t t_lo = first_t, s_lo = first_s;
+    Refined rt{}, rs{};
+    for (int round = 0; round < 8; ++round) {
+        const std::size_t t_cap = max_classes / s_lo > null_class ? max_classes / s_lo - null_class : 0;
+        const std::size_t s_cap = max_classes / (t_lo + null_class);
+        rt = refine(ladder, first_t, t_cap, budget, assumed_quadrature_order, nominal_quadrature_order,
+                    [&](std::size_t n) { return at(n, s_lo); }, false);
+        rs = refine(ladder, first_s, s_cap, budget, assumed_quadrature_order, nominal_quadrature_order,
+                    [&](std::size_t n) { return at(t_lo, n); }, false);
+        const bool t_short = !(rt.estimate <= budget) && 2 * rt.value > t_cap;
+        const bool s_short = !(rs.estimate <= budget) && 2 * rs.value > s_cap;
+        if (t_short && 2 * s_lo > first_s) {
+            s_lo /= 2;
+        } else if (s_short && 2 * t_lo > first_t) {
+            t_lo /= 2;
+        } else {
+            break;
+        }
+    }
+    q.target_nodes = std::max(rt.value, t_lo);
+    q.spectrum_nodes = std::max(rs.value, s_lo);
+    q.target_low = t_lo;
+    q.spectrum_low = s_lo;
+    q.target_error = rt.estimate;
+    q.spectrum_error = rs.estimate;
+
+    std::size_t levels_t = 0, levels_s = 0;  // I and J
+    while ((t_lo << (levels_t + 1)) <= q.target_nodes) ++levels_t;
+    while ((s_lo << (levels_s + 1)) <= q.spectrum_nodes) ++levels_s;
+    auto in_set = [&](std::size_t i, std::size_t j) {
+        return i <= levels_t && j <= levels_s && (i == 0 || j == 0 || fits(t_lo << i, s_lo << j));
+    };
+    for (std::size_t i = 0; i <= levels_t; ++i) {
+        for (std::size_t j = 0; j <= levels_s; ++j) {
+            if (!in_set(i, j)) continue;
+            const int c = 1 - int(in_set(i + 1, j)) - int(in_set(i, j + 1)) + int(in_set(i + 1, j + 1));
+            if (c == 0) continue;
+            q.terms.push_back({t_lo << i, s_lo << j, c});
+            q.largest_solve = std::max(q.largest_solve, ladder.class_list(at(t_lo << i, s_lo << j)).size());
+        }
+    }
+
+    // The omitted mixed differences (see above).
+    if (levels_t >= 1 && levels_s >= 1) {
+        std::vector<double> dt(levels_t + 1, 0.0), ds(levels_s + 1, 0.0);
+        for (std::size_t i = 1; i <= levels_t; ++i) dt[i] = ladder.error(at(t_lo << (i - 1), s_lo), at(t_lo << i, s_lo));
+        for (std::size_t j = 1; j <= levels_s; ++j) ds[j] = ladder.error(at(t_lo, s_lo << (j - 1)), at(t_lo, s_lo << j));
+        double omitted = 0.0;  // sum over (i, j) outside S of (d_t,i / d_t,1) (d_s,j / d_s,1)
+        for (std::size_t i = 1; i <= levels_t; ++i) {
+            for (std::size_t j = 1; j <= levels_s; ++j) {
+                if (!in_set(i, j) && dt[1] > 0.0 && ds[1] > 0.0) omitted += (dt[i] / dt[1]) * (ds[j] / ds[1]);
+            }
+        }
+        if (omitted > 0.0) {
+            std::size_t a = t_lo, b = s_lo;  // D_11's low corner, halved until its top corner fits
+            while (!fits(2 * a, 2 * b) && (a > 1 || b > 1)) {
+                if (a >= b && a > 1) a /= 2; else b /= 2;
+            }
+            const auto arms = combine(ladder.solve(at(2 * a, b)), ladder.solve(at(a, 2 * b)), ladder.solve(at(a, b)));
+            const double d11 = excess_risk_error(arms, ladder.solve(at(2 * a, 2 * b)), ladder.noise());
+            q.mixed_error = d11 * omitted;
+            q.largest_solve = std::max(q.largest_solve, ladder.class_list(at(2 * a, 2 * b)).size());
+        }
+    }
+    return q;
+}
+
 std::string describe_point(const sim::PointSpec& point) {
     char text[160];
     std::snprintf(text, sizeof text, "%s lr=%g alpha=%g", model::to_string(point.parametrization).c_str(), point.lr,
@@ -309,7 +428,18 @@ PdeTrajectory solve_pde_to_tolerance(const sim::PointSpec& point, const sim::Run
     auto spectrum_cap = [&](std::size_t target_nodes) {
         return spec.max_classes / std::max<std::size_t>(1, target_nodes + null_class);
     };
-    if (!target_exact) {
+    // Both laws continuous and automatic: the sparse-grid combination of the two directions
+    // (sparse_quadrature below) instead of the tensor-product ladders.
+    const bool product_law = !target_exact && !spectrum_exact && spec.target_nodes == 0 && spec.spectrum_nodes == 0;
+    SparseQuadrature sparse;
+    if (product_law) {
+        sparse = sparse_quadrature(ladder, quadrature_cells, r.ts_rtol, r.target_nodes, r.spectrum_nodes, null_class,
+                                   spec.max_classes, quadrature_share * spec.rtol * 0.5);
+        r.target_nodes = sparse.target_nodes;
+        r.spectrum_nodes = sparse.spectrum_nodes;
+        quadrature_error = sparse.target_error + sparse.spectrum_error + sparse.mixed_error;
+    }
+    if (!target_exact && !product_law) {
         const auto q = refine(
             ladder, r.target_nodes, target_cap(r.spectrum_nodes), quadrature_share * spec.rtol * (spectrum_exact ? 1.0 : 0.5),
             assumed_quadrature_order, nominal_quadrature_order,
@@ -318,7 +448,7 @@ PdeTrajectory solve_pde_to_tolerance(const sim::PointSpec& point, const sim::Run
         r.target_nodes = q.value;
         quadrature_error += q.estimate;
     }
-    if (!spectrum_exact) {
+    if (!spectrum_exact && !product_law) {
         const auto q = refine(
             ladder, r.spectrum_nodes, spectrum_cap(r.target_nodes), quadrature_share * spec.rtol * (target_exact ? 1.0 : 0.5),
             assumed_quadrature_order, nominal_quadrature_order,
@@ -345,8 +475,60 @@ PdeTrajectory solve_pde_to_tolerance(const sim::PointSpec& point, const sim::Run
     half.cells = r.cells / 2;
     auto direct = [&] { return half.cells >= 4 ? extrapolate(ladder.solve(half), ladder.solve(r)) : ladder.solve(r); };
     PdeTrajectory out;
+    std::size_t largest_solve = 0;        // the most classes of one solve (product law: below)
+    Resolution rate_rule = r;             // the classes whose Q_k at T give the predicted rate
     const bool refined_rule = r.target_nodes != coarse_rule.target_nodes || r.spectrum_nodes != coarse_rule.spectrum_nodes;
-    if (refined_rule && 2 * quadrature_cells <= r.cells / 2 && half.cells >= 4) {
+    if (product_law && refined_rule && half.cells >= 4) {
+        // The result: X(N/2, N; n0) + C(M, 2M) - X(M, 2M; n0), where C is the sparse combination
+        //     C = X(n_t, s_lo) + X(t_lo, n_s) - X(t_lo, s_lo)
+        // on the quadrature's grids M and 2M (M at most N/2, so the corrections are on the grids
+        // the ladders ran on or coarser than the chosen one). No solve holds n_t x n_s classes.
+        const std::size_t m = std::min(quadrature_cells, r.cells / 2);
+        auto at = [&](std::size_t t, std::size_t s, std::size_t cells) {
+            return Resolution{cells, t, s, r.ts_rtol};
+        };
+        const std::size_t t0 = coarse_rule.target_nodes, s0 = coarse_rule.spectrum_nodes;
+        Resolution half_coarse = coarse_rule;
+        half_coarse.cells = coarse_rule.cells / 2;
+        const auto base = extrapolate(ladder.solve(half_coarse), ladder.solve(coarse_rule));
+        // The combination's first term (+1, the largest target rule) gives the class
+        // diagnostics and the predicted rate's classes.
+        const auto& lead = *std::max_element(sparse.terms.begin(), sparse.terms.end(), [](const auto& x, const auto& y) {
+            return std::tie(x.coefficient, x.target_nodes) < std::tie(y.coefficient, y.target_nodes);
+        });
+        auto combination = [&](std::size_t cells) {
+            PdeTrajectory sum = ladder.solve(at(lead.target_nodes, lead.spectrum_nodes, cells));
+            for (auto& row : sum.snapshots) row.fill(0.0);
+            bool diverged = false;
+            for (const auto& term : sparse.terms) {
+                const auto& x = ladder.solve(at(term.target_nodes, term.spectrum_nodes, cells));
+                diverged = diverged || x.diverged;
+                const std::size_t n = std::min(sum.snapshots.size(), x.snapshots.size());
+                sum.snapshots.resize(n);
+                for (std::size_t j = 0; j < n; ++j) {
+                    for (std::size_t k = 0; k < model::observable_count; ++k) sum.snapshots[j][k] += term.coefficient * x.snapshots[j][k];
+                }
+            }
+            const auto& x = ladder.solve(at(lead.target_nodes, lead.spectrum_nodes, cells));
+            for (std::size_t j = 0; j < sum.snapshots.size(); ++j) sum.snapshots[j][model::false_support] = x.snapshots[j][model::false_support];
+            sum.diverged = sum.diverged || diverged;
+            return sum;
+        };
+        const auto cm = combination(m), c2m = combination(2 * m);
+        const auto& bm = ladder.solve(at(t0, s0, m));
+        const auto& b2m = ladder.solve(at(t0, s0, 2 * m));
+        const bool finite = !base.diverged && !cm.diverged && !c2m.diverged && !bm.diverged && !b2m.diverged;
+        out = combine(base, extrapolate(cm, c2m), extrapolate(bm, b2m));
+        if (finite) {
+            // The grid error of the correction, as in the tensor case below (order 2: an upper
+            // estimate for the extrapolated correction).
+            quadrature_error += excess_risk_error(combine(base, cm, bm), combine(base, c2m, b2m), ladder.noise()) / 3.0;
+        } else {
+            quadrature_error = std::numeric_limits<double>::infinity();
+        }
+        largest_solve = std::max(sparse.largest_solve, ladder.class_list(coarse_rule).size());
+        rate_rule = at(lead.target_nodes, lead.spectrum_nodes, m);
+    } else if (refined_rule && 2 * quadrature_cells <= r.cells / 2 && half.cells >= 4) {
         Resolution half_coarse = coarse_rule;
         half_coarse.cells = coarse_rule.cells / 2;
         auto at = [&](const Resolution& rule, std::size_t cells) {
@@ -383,14 +565,14 @@ PdeTrajectory solve_pde_to_tolerance(const sim::PointSpec& point, const sim::Run
     a.time_error = time_error;
     a.error_estimate = grid.estimate + quadrature_error + (std::isnan(time_error) ? 0.0 : time_error);
     a.cells = r.cells;
-    a.classes = ladder.class_list(r).size();
+    a.classes = largest_solve ? largest_solve : ladder.class_list(r).size();
     a.target_nodes = target_exact ? 0 : r.target_nodes;
     a.spectrum_nodes = spectrum_exact ? 0 : r.spectrum_nodes;
     a.met_tolerance = a.error_estimate <= spec.rtol;
     if (!out.diverged && !out.classes.empty()) {
         std::vector<double> q;
         for (const auto& d : out.classes.back()) q.push_back(d.q);
-        a.predicted_rate = late_time_rate(point.parametrization, point.lr, ladder.class_list(r), q);
+        a.predicted_rate = late_time_rate(point.parametrization, point.lr, ladder.class_list(rate_rule), q);
     }
     char text[400];
     if (!a.met_tolerance) {
