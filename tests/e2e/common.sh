@@ -30,15 +30,21 @@ signal_at() {
     status=0
     wait $pid || status=$?
 }
-# kill_sweep OUT: kill -9 every process of the sweep writing OUT (mpiexec and all its ranks:
-# their command lines name it), and wait until none is left.
-kill_sweep() {
-    pkill -KILL -f -- "--output $1" || true
+# sweep_gone OUT: waits (up to 10 s) until no process of the sweep writing OUT is left (their
+# command lines name it). mpirun may exit before the ranks it killed have: until they are gone,
+# the sweep's hold on OUT rightly refuses another sweep on it. Status 1 if some survive.
+sweep_gone() {
     for _ in $(seq 100); do
         pgrep -f -- "--output $1" > /dev/null || return 0
         sleep 0.1
     done
-    fail "processes of the sweep survived kill -9"
+    return 1
+}
+# kill_sweep OUT: kill -9 every process of the sweep writing OUT (mpiexec and all its ranks),
+# and wait until none is left.
+kill_sweep() {
+    pkill -KILL -f -- "--output $1" || true
+    sweep_gone "$1" || fail "processes of the sweep survived kill -9"
 }
 # kill_at_failpoint POINT LOG OUT COMMAND...: runs COMMAND (a sweep writing OUT) in the background
 # until one of its processes passes failpoint POINT (DLN_FAILPOINT), then kills the whole sweep.

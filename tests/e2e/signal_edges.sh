@@ -29,6 +29,7 @@ INI
 # resumed NAME OUT: --resume completes OUT, and its results are bitwise the uninterrupted run's.
 resumed() {
     local name=$1 out=$2 result
+    sweep_gone "$out" || fail "$name: processes of the stopped sweep still run 10 s after it ended"
     "$MPIEXEC" -n 3 "$DLN" sweep -q --config "$WORK/sweep.ini" --output "$out" --resume > "$WORK/$name-resume.log" 2>&1 \
         && pass "$name: resumed: $(grep '^dln sweep: [0-9]' "$WORK/$name-resume.log" | head -1)" \
         || fail "$name: resume: $(cat "$WORK/$name-resume.log")"
