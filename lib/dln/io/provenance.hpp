@@ -43,7 +43,7 @@ struct RunRecord {
 };
 
 struct Provenance {
-    bool has_build = false;  // false in files of dln before 0.5.0's provenance
+    bool has_build = false;  // false in files of dln 0.5.0 and older
     BuildInfo build;         // of the run that created the file
     std::vector<RunRecord> runs;
 };

@@ -32,7 +32,7 @@ namespace {
 constexpr std::uint32_t kMagic = 0x334e4c44;    // "DLN3" read as a little-endian word
 constexpr std::uint32_t kMagicV2 = 0x324e4c44;  // "DLN2": format 2
 constexpr std::uint32_t kMagicV1 = 0x4a4e4c44;  // "DLNJ": format 1
-// A file's header, its first record (since dln 0.5.0's fault tests): the identity of the sweep
+// A file's header, its first record (since dln 0.6.0): the identity of the sweep
 // (SweepJournal::identity), framed as a record is. Records copied from another sweep's journal
 // (another configuration, the same layout) would otherwise replay into this file unnoticed.
 // A file without one (written before) is read as before.
