@@ -8,7 +8,7 @@ sanitizers_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # dependencies suppressed (lsan.supp says why each one is there). abort_on_error=0: exit with
 # status 1 rather than abort (no core files). fast_unwind_on_malloc=0: whole stacks for the
 # suppressions (lsan.supp); it doubles the CPU time of a short sweep (1.5 to 3.0 s, 2026-12-01).
-export ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:fast_unwind_on_malloc=0:abort_on_error=0:print_stacktrace=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1
+export ASAN_OPTIONS=suppressions=$sanitizers_dir/asan.supp:halt_on_error=1:detect_leaks=1:fast_unwind_on_malloc=0:abort_on_error=0:print_stacktrace=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1
 export LSAN_OPTIONS=suppressions=$sanitizers_dir/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$sanitizers_dir/ubsan.supp
 unset sanitizers_dir
