@@ -37,6 +37,41 @@ private:
     hid_t id_;
 };
 
+// Scalar variable-length UTF-8 strings: what netCDF-C reads as NC_STRING attributes
+// (fixed-length strings would crash netCDF-C 4.9.0). Writing replaces an attribute of that name.
+inline hid_t utf8_string_type() {
+    const hid_t type = check(H5Tcopy(H5T_C_S1), "H5Tcopy");
+    check(H5Tset_size(type, H5T_VARIABLE), "H5Tset_size", 0);
+    check(H5Tset_cset(type, H5T_CSET_UTF8), "H5Tset_cset", 0);
+    return type;
+}
+
+inline void write_string_attribute(hid_t object, const std::string& name, const std::string& value) {
+    Handle type(utf8_string_type());
+    Handle space(check(H5Screate(H5S_SCALAR), "H5Screate"));
+    if (H5Aexists(object, name.c_str()) > 0) check(H5Adelete(object, name.c_str()), "H5Adelete", 0);
+    Handle attr(check(H5Acreate2(object, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT),
+                      "creating attribute " + name));
+    const char* text = value.c_str();
+    check(H5Awrite(attr, type, &text), "writing attribute " + name, 0);
+}
+
+// A scalar variable-length string attribute's value; empty when it is absent or of another kind.
+inline std::string read_string_attribute(hid_t object, const std::string& name) {
+    if (H5Aexists(object, name.c_str()) <= 0) return {};
+    Handle attr(check(H5Aopen(object, name.c_str(), H5P_DEFAULT), "opening attribute " + name));
+    Handle type(check(H5Aget_type(attr), "H5Aget_type"));
+    if (H5Tget_class(type) != H5T_STRING || H5Tis_variable_str(type) <= 0) return {};
+    Handle space(check(H5Aget_space(attr), "H5Aget_space"));
+    if (H5Sget_simple_extent_npoints(space) != 1) return {};
+    char* text = nullptr;
+    // The file's own string type: HDF5 does not convert between the ASCII and UTF-8 sets.
+    check(H5Aread(attr, type, &text), "reading attribute " + name, 0);
+    std::string value = text ? text : "";
+    H5free_memory(text);
+    return value;
+}
+
 // The file access properties of every serial open and create (dln status, aggregate and merge:
 // their inputs, the file merge writes into alone, aggregate's phase.h5). HDF5 1.10 takes an
 // flock on such a file, which fails with ENOSYS on file systems mounted without locks (some

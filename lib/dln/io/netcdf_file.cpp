@@ -25,6 +25,9 @@ namespace {
 
 using hdf5::check;
 using hdf5::Handle;
+using hdf5::read_string_attribute;
+using hdf5::write_string_attribute;
+using hdf5::utf8_string_type;
 
 // netCDF-4's mark of a dimension that has no coordinate variable (nc4internal.h, DIM_WITHOUT_VARIABLE).
 std::string dimension_without_variable(std::size_t length) {
@@ -33,29 +36,12 @@ std::string dimension_without_variable(std::size_t length) {
     return text;
 }
 
-hid_t utf8_string_type() {
-    const hid_t type = check(H5Tcopy(H5T_C_S1), "H5Tcopy");
-    check(H5Tset_size(type, H5T_VARIABLE), "H5Tset_size", 0);
-    check(H5Tset_cset(type, H5T_CSET_UTF8), "H5Tset_cset", 0);
-    return type;
-}
-
 // NC_CHAR: a one-byte string.
 hid_t char_type() {
     const hid_t type = check(H5Tcopy(H5T_C_S1), "H5Tcopy");
     check(H5Tset_size(type, 1), "H5Tset_size", 0);
     check(H5Tset_strpad(type, H5T_STR_NULLTERM), "H5Tset_strpad", 0);
     return type;
-}
-
-void string_attribute(hid_t object, const std::string& name, const std::string& value) {
-    Handle type(utf8_string_type());
-    Handle space(check(H5Screate(H5S_SCALAR), "H5Screate"));
-    if (H5Aexists(object, name.c_str()) > 0) check(H5Adelete(object, name.c_str()), "H5Adelete", 0);
-    Handle attr(check(H5Acreate2(object, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT),
-                      "creating attribute " + name));
-    const char* text = value.c_str();
-    check(H5Awrite(attr, type, &text), "writing attribute " + name, 0);
 }
 
 template <class T>
@@ -194,8 +180,8 @@ void NcGroup::dimension(const Dimension& dim) {
     }
     const std::string scale_name = dim.kind == Dimension::Kind::none ? dimension_without_variable(n) : dim.name;
     check(H5DSset_scale(ds, scale_name.c_str()), "making " + dim.name + " a dimension scale", 0);
-    if (!dim.long_name.empty()) string_attribute(ds, "long_name", dim.long_name);
-    if (!dim.key.empty()) string_attribute(ds, "dln_key", dim.key);
+    if (!dim.long_name.empty()) write_string_attribute(ds, "long_name", dim.long_name);
+    if (!dim.key.empty()) write_string_attribute(ds, "dln_key", dim.key);
     impl_->scales[dim.name] = ds;
     impl_->sizes[dim.name] = n;
 }
@@ -229,13 +215,13 @@ hid_t create_variable(hid_t group, const Variable& var, const std::map<std::stri
         check(H5DSattach_scale(ds, scales.at(var.dims[k]), static_cast<unsigned>(k)), "attaching " + var.dims[k], 0);
         check(H5DSset_label(ds, static_cast<unsigned>(k), var.dims[k].c_str()), "labelling " + var.dims[k], 0);
     }
-    if (!var.long_name.empty()) string_attribute(ds, "long_name", var.long_name);
-    if (!var.units.empty()) string_attribute(ds, "units", var.units);
+    if (!var.long_name.empty()) write_string_attribute(ds, "long_name", var.long_name);
+    if (!var.units.empty()) write_string_attribute(ds, "units", var.units);
     if (!var.flag_values.empty()) {
         array_attribute(ds, "flag_values", H5T_STD_I8LE, H5T_NATIVE_INT8, var.flag_values);
-        string_attribute(ds, "flag_meanings", var.flag_meanings);
+        write_string_attribute(ds, "flag_meanings", var.flag_meanings);
     }
-    for (const auto& [name, value] : var.text_attributes) string_attribute(ds, name, value);
+    for (const auto& [name, value] : var.text_attributes) write_string_attribute(ds, name, value);
     for (const auto& [name, value] : var.number_attributes) {
         array_attribute(ds, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, std::vector<double>{value});
     }
@@ -267,7 +253,7 @@ void NcGroup::chars(const Variable& var, const std::vector<char>& data) {
     if (!data.empty()) check(H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()), "writing " + var.name, 0);
 }
 
-void NcGroup::attribute(const std::string& name, const std::string& value) { string_attribute(impl_->group, name, value); }
+void NcGroup::attribute(const std::string& name, const std::string& value) { write_string_attribute(impl_->group, name, value); }
 void NcGroup::attribute(const std::string& name, double value) {
     array_attribute(impl_->group, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, std::vector<double>{value});
 }
@@ -292,7 +278,7 @@ NcWriter::~NcWriter() {
     if (impl_ && impl_->file >= 0) H5Fclose(impl_->file);
 }
 
-void NcWriter::attribute(const std::string& name, const std::string& value) { string_attribute(impl_->file, name, value); }
+void NcWriter::attribute(const std::string& name, const std::string& value) { write_string_attribute(impl_->file, name, value); }
 void NcWriter::attribute(const std::string& name, double value) {
     array_attribute(impl_->file, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, std::vector<double>{value});
 }
@@ -334,21 +320,6 @@ struct NcReader::Impl {
 };
 
 namespace {
-
-std::string read_string_attribute(hid_t object, const char* name) {
-    if (H5Aexists(object, name) <= 0) return {};
-    Handle attr(check(H5Aopen(object, name, H5P_DEFAULT), std::string("opening attribute ") + name));
-    Handle type(check(H5Aget_type(attr), "H5Aget_type"));
-    if (H5Tget_class(type) != H5T_STRING || H5Tis_variable_str(type) <= 0) return {};
-    Handle space(check(H5Aget_space(attr), "H5Aget_space"));
-    if (H5Sget_simple_extent_npoints(space) != 1) return {};
-    char* text = nullptr;
-    // The file's own string type: HDF5 does not convert between the ASCII and UTF-8 sets.
-    check(H5Aread(attr, type, &text), std::string("reading attribute ") + name, 0);
-    std::string value = text ? text : "";
-    H5free_memory(text);
-    return value;
-}
 
 // ---- a damaged file must not crash the reader ------------------------------------------------
 //

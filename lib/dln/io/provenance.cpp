@@ -20,43 +20,20 @@ namespace {
 
 using hdf5::check;
 using hdf5::Handle;
+using hdf5::read_string_attribute;
+using hdf5::write_string_attribute;
 
 constexpr const char* kRuns = "runs";
 
 std::string run_key(int number, const char* field) { return "run" + std::to_string(number) + "_" + field; }
 
-// Scalar variable-length UTF-8 strings and 64-bit integers: what NcWriter writes and netCDF-C
-// reads as NC_STRING and NC_INT64 attributes (fixed-length strings would crash netCDF-C 4.9.0).
-void write_string(hid_t object, const std::string& name, const std::string& value) {
-    Handle type(check(H5Tcopy(H5T_C_S1), "H5Tcopy"));
-    check(H5Tset_size(type, H5T_VARIABLE), "H5Tset_size", 0);
-    check(H5Tset_cset(type, H5T_CSET_UTF8), "H5Tset_cset", 0);
-    Handle space(check(H5Screate(H5S_SCALAR), "H5Screate"));
-    if (H5Aexists(object, name.c_str()) > 0) check(H5Adelete(object, name.c_str()), "H5Adelete", 0);
-    Handle attr(check(H5Acreate2(object, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT),
-                      "creating attribute " + name));
-    const char* text = value.c_str();
-    check(H5Awrite(attr, type, &text), "writing attribute " + name, 0);
-}
-
+// 64-bit integers: what netCDF-C reads as NC_INT64 attributes (strings: hdf5::write_string_attribute).
 void write_integer(hid_t object, const std::string& name, std::int64_t value) {
     Handle space(check(H5Screate(H5S_SCALAR), "H5Screate"));
     if (H5Aexists(object, name.c_str()) > 0) check(H5Adelete(object, name.c_str()), "H5Adelete", 0);
     Handle attr(check(H5Acreate2(object, name.c_str(), H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT),
                       "creating attribute " + name));
     check(H5Awrite(attr, H5T_NATIVE_INT64, &value), "writing attribute " + name, 0);
-}
-
-std::string read_string(hid_t object, const std::string& name) {
-    if (H5Aexists(object, name.c_str()) <= 0) return {};
-    Handle attr(check(H5Aopen(object, name.c_str(), H5P_DEFAULT), "opening attribute " + name));
-    Handle type(check(H5Aget_type(attr), "H5Aget_type"));
-    if (H5Tget_class(type) != H5T_STRING || H5Tis_variable_str(type) <= 0) return {};
-    char* text = nullptr;
-    check(H5Aread(attr, type, &text), "reading attribute " + name, 0);
-    std::string value = text ? text : "";
-    H5free_memory(text);
-    return value;
 }
 
 std::int64_t read_integer(hid_t object, const std::string& name, std::int64_t absent) {
@@ -85,30 +62,30 @@ BuildKeys run_keys(int n) {
 }
 
 void write_build(hid_t file, const BuildKeys& k, const BuildInfo& b) {
-    write_string(file, k.version, b.version);
-    write_string(file, k.commit, b.commit);
+    write_string_attribute(file, k.version, b.version);
+    write_string_attribute(file, k.commit, b.commit);
     write_integer(file, k.dirty, b.dirty);
-    write_string(file, k.compiler, b.compiler);
-    write_string(file, k.flags, b.flags);
-    write_string(file, k.arch, b.arch);
-    write_string(file, k.build_type, b.build_type);
-    write_string(file, k.petsc, b.petsc);
-    write_string(file, k.hdf5, b.hdf5);
-    write_string(file, k.mpi, b.mpi);
+    write_string_attribute(file, k.compiler, b.compiler);
+    write_string_attribute(file, k.flags, b.flags);
+    write_string_attribute(file, k.arch, b.arch);
+    write_string_attribute(file, k.build_type, b.build_type);
+    write_string_attribute(file, k.petsc, b.petsc);
+    write_string_attribute(file, k.hdf5, b.hdf5);
+    write_string_attribute(file, k.mpi, b.mpi);
 }
 
 BuildInfo read_build(hid_t file, const BuildKeys& k) {
     BuildInfo b;
-    b.version = read_string(file, k.version);
-    b.commit = read_string(file, k.commit);
+    b.version = read_string_attribute(file, k.version);
+    b.commit = read_string_attribute(file, k.commit);
     b.dirty = static_cast<int>(read_integer(file, k.dirty, -1));
-    b.compiler = read_string(file, k.compiler);
-    b.flags = read_string(file, k.flags);
-    b.arch = read_string(file, k.arch);
-    b.build_type = read_string(file, k.build_type);
-    b.petsc = read_string(file, k.petsc);
-    b.hdf5 = read_string(file, k.hdf5);
-    b.mpi = read_string(file, k.mpi);
+    b.compiler = read_string_attribute(file, k.compiler);
+    b.flags = read_string_attribute(file, k.flags);
+    b.arch = read_string_attribute(file, k.arch);
+    b.build_type = read_string_attribute(file, k.build_type);
+    b.petsc = read_string_attribute(file, k.petsc);
+    b.hdf5 = read_string_attribute(file, k.hdf5);
+    b.mpi = read_string_attribute(file, k.mpi);
     return b;
 }
 
@@ -128,32 +105,32 @@ std::vector<std::string> split(const std::string& text) {
 }
 
 void write_run(hid_t file, int n, const RunRecord& r) {
-    write_string(file, run_key(n, "kind"), r.kind);
-    write_string(file, run_key(n, "start"), r.start);
-    if (!r.end.empty()) write_string(file, run_key(n, "end"), r.end);
-    if (!r.outcome.empty()) write_string(file, run_key(n, "outcome"), r.outcome);
-    write_string(file, run_key(n, "hosts"), join(r.hosts));
+    write_string_attribute(file, run_key(n, "kind"), r.kind);
+    write_string_attribute(file, run_key(n, "start"), r.start);
+    if (!r.end.empty()) write_string_attribute(file, run_key(n, "end"), r.end);
+    if (!r.outcome.empty()) write_string_attribute(file, run_key(n, "outcome"), r.outcome);
+    write_string_attribute(file, run_key(n, "hosts"), join(r.hosts));
     write_integer(file, run_key(n, "ranks"), r.ranks);
-    if (!r.shard.empty()) write_string(file, run_key(n, "shard"), r.shard);
-    if (!r.from.empty()) write_string(file, run_key(n, "from"), r.from);
-    if (!r.slurm_job_id.empty()) write_string(file, run_key(n, "slurm_job_id"), r.slurm_job_id);
-    if (!r.slurm_array_task_id.empty()) write_string(file, run_key(n, "slurm_array_task_id"), r.slurm_array_task_id);
+    if (!r.shard.empty()) write_string_attribute(file, run_key(n, "shard"), r.shard);
+    if (!r.from.empty()) write_string_attribute(file, run_key(n, "from"), r.from);
+    if (!r.slurm_job_id.empty()) write_string_attribute(file, run_key(n, "slurm_job_id"), r.slurm_job_id);
+    if (!r.slurm_array_task_id.empty()) write_string_attribute(file, run_key(n, "slurm_array_task_id"), r.slurm_array_task_id);
     if (r.slurm_restart_count >= 0) write_integer(file, run_key(n, "slurm_restart_count"), r.slurm_restart_count);
     write_build(file, run_keys(n), r.build);
 }
 
 RunRecord read_run(hid_t file, int n) {
     RunRecord r;
-    r.kind = read_string(file, run_key(n, "kind"));
-    r.start = read_string(file, run_key(n, "start"));
-    r.end = read_string(file, run_key(n, "end"));
-    r.outcome = read_string(file, run_key(n, "outcome"));
-    r.hosts = split(read_string(file, run_key(n, "hosts")));
+    r.kind = read_string_attribute(file, run_key(n, "kind"));
+    r.start = read_string_attribute(file, run_key(n, "start"));
+    r.end = read_string_attribute(file, run_key(n, "end"));
+    r.outcome = read_string_attribute(file, run_key(n, "outcome"));
+    r.hosts = split(read_string_attribute(file, run_key(n, "hosts")));
     r.ranks = read_integer(file, run_key(n, "ranks"), 0);
-    r.shard = read_string(file, run_key(n, "shard"));
-    r.from = read_string(file, run_key(n, "from"));
-    r.slurm_job_id = read_string(file, run_key(n, "slurm_job_id"));
-    r.slurm_array_task_id = read_string(file, run_key(n, "slurm_array_task_id"));
+    r.shard = read_string_attribute(file, run_key(n, "shard"));
+    r.from = read_string_attribute(file, run_key(n, "from"));
+    r.slurm_job_id = read_string_attribute(file, run_key(n, "slurm_job_id"));
+    r.slurm_array_task_id = read_string_attribute(file, run_key(n, "slurm_array_task_id"));
     r.slurm_restart_count = read_integer(file, run_key(n, "slurm_restart_count"), -1);
     r.build = read_build(file, run_keys(n));
     return r;
@@ -205,15 +182,15 @@ int append_to(hid_t file, const BuildInfo& build, const RunRecord& run) {
     if (H5Aexists(file, root_keys().commit.c_str()) <= 0) {
         // The root's version is the file's own (written at its creation); the rest, once.
         const auto keys = root_keys();
-        write_string(file, keys.commit, build.commit);
+        write_string_attribute(file, keys.commit, build.commit);
         write_integer(file, keys.dirty, build.dirty);
-        write_string(file, keys.compiler, build.compiler);
-        write_string(file, keys.flags, build.flags);
-        write_string(file, keys.arch, build.arch);
-        write_string(file, keys.build_type, build.build_type);
-        write_string(file, keys.petsc, build.petsc);
-        write_string(file, keys.hdf5, build.hdf5);
-        write_string(file, keys.mpi, build.mpi);
+        write_string_attribute(file, keys.compiler, build.compiler);
+        write_string_attribute(file, keys.flags, build.flags);
+        write_string_attribute(file, keys.arch, build.arch);
+        write_string_attribute(file, keys.build_type, build.build_type);
+        write_string_attribute(file, keys.petsc, build.petsc);
+        write_string_attribute(file, keys.hdf5, build.hdf5);
+        write_string_attribute(file, keys.mpi, build.mpi);
     }
     const int n = static_cast<int>(read_integer(file, kRuns, 0)) + 1;
     write_run(file, n, run);
@@ -256,8 +233,8 @@ void append_runs(const std::string& path, const BuildInfo& build, const std::vec
 
 void end_run(const std::string& path, int number, const std::string& end, const std::string& outcome) {
     const WriteAccess file(path);
-    write_string(file, run_key(number, "outcome"), outcome);
-    write_string(file, run_key(number, "end"), end);
+    write_string_attribute(file, run_key(number, "outcome"), outcome);
+    write_string_attribute(file, run_key(number, "end"), end);
 }
 
 std::string utc_now() {
