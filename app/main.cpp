@@ -29,9 +29,7 @@ constexpr const char* kUsage =
     "dln <command> --help lists the command's options and every configuration key.\n"
     "dln --version prints the version.";
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int dispatch(int argc, char** argv) {
     const std::string command = argc > 1 ? argv[1] : "";
     const dln::app::Args rest(argv + (argc > 1 ? 2 : 1), argv + argc);
     if (command == "run") return dln::app::run_command(rest);
@@ -51,4 +49,17 @@ int main(int argc, char** argv) {
     std::cerr << "dln: error: " << (command.empty() ? "no command given" : "unknown command '" + command + "'")
               << " (commands: run, sweep, status, merge, aggregate, plot; see dln --help)\n";
     return dln::app::kExitBadInput;
+}
+
+}  // namespace
+
+// A caller that ignores SIGPIPE gets EPIPE instead of the signal: the output was lost, so the
+// status must say so rather than 0.
+int main(int argc, char** argv) {
+    const int status = dispatch(argc, argv);
+    if (!std::cout.flush()) {
+        std::cerr << "dln: error: could not write to standard output (the reader is gone or the device refused it)\n";
+        return status == 0 ? dln::app::kExitStorage : status;
+    }
+    return status;
 }

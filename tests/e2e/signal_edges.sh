@@ -156,4 +156,19 @@ PY
     [ "$result" = "141 0" ] && pass "dln $args into a closed pipe: status 141 (SIGPIPE), nothing on stderr" \
         || fail "dln $args into a closed pipe: status and stderr bytes $result"
 done
+# A caller that ignores SIGPIPE (dln inherits it): the write fails with EPIPE instead, and the lost
+# output must show in the status (74, EX_IOERR) and one line on stderr, not a silent 0.
+for args in "status $WORK/full.h5 --journal" "--help"; do
+    result=$(/usr/bin/python3 - "$DLN" $args <<'PY'
+import os, signal, subprocess, sys
+r, w = os.pipe()
+os.close(r)
+p = subprocess.run(sys.argv[1:], stdout=w, stderr=subprocess.PIPE, restore_signals=False,
+                   preexec_fn=lambda: signal.signal(signal.SIGPIPE, signal.SIG_IGN))
+print(p.returncode, len(p.stderr.decode().strip().splitlines()))
+PY
+)
+    [ "$result" = "74 1" ] && pass "dln $args into a closed pipe, SIGPIPE ignored: status 74, one line on stderr" \
+        || fail "dln $args into a closed pipe, SIGPIPE ignored: status and stderr lines $result"
+done
 finish
