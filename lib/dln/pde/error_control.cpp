@@ -200,8 +200,12 @@ PdeTrajectory combine(const PdeTrajectory& base, const PdeTrajectory& plus, cons
 
 // The grid ladder N0, 2 N0, 4 N0, ...: solves R_k, extrapolations X_k = X(R_{k-1}, R_k), and
 // the estimate of X_k's error from d_k = |X_k - X_{k-1}|: d_k / (2^p - 1) with p the observed
-// order of the X's (from d_{k-1} / d_k, kept within [2, 4]), or p = 2 while only two X's exist
-// (the order of the scheme before the extrapolation: conservative).
+// order of the X's (from d_{k-1} / d_k, kept within [1, 4]), or p = 2 while only two X's exist
+// (the order of the scheme before the extrapolation). The observed order is not floored at 2:
+// where the drift makes the cells' Peclet numbers large (u2v2, alpha = 0.01, lr = 2, T = 10)
+// the X's converge at first order (the excess at 960 / 1920 / 3840 / 7680 cells: differences of
+// 0.9% then 0.44%, measured 2026-12-01), and crediting order 2 there put the estimate at a third
+// of the true error.
 struct GridChoice {
     std::size_t cells;      // the finest grid; the result is X(cells / 2, cells)
     double estimate;
@@ -231,7 +235,7 @@ GridChoice choose_grid(Ladder& ladder, std::size_t first, std::size_t top, bool 
         d.push_back(excess_risk_error(x[x.size() - 2], x.back(), ladder.noise()));
         double p = 2.0;
         if (d.size() >= 2 && d.back() > 0.0 && std::isfinite(d[d.size() - 2])) {
-            p = std::clamp(std::log2(d[d.size() - 2] / d.back()), 2.0, 4.0);
+            p = std::clamp(std::log2(d[d.size() - 2] / d.back()), 1.0, 4.0);
         }
         estimate = d.back() / (std::pow(2.0, p) - 1.0);
         if (!fixed && estimate <= budget) break;
