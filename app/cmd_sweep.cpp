@@ -77,7 +77,8 @@ std::optional<config::Config> read_on_root(const Args& args, sweep::SweepOptions
         ("batch", po::value<std::string>(&batch)->value_name("B")->default_value("auto"),
          "run up to B sgd units of one dim and replicate together in lockstep, sharing every sample "
          "(1: each alone; auto: at least 16, more for units so short that handing them out would cost "
-         "more than computing them); changes no result, only the speed")
+         "more than computing them, and units under 0.1 ms as a few points times all their replicates, "
+         "adjacent rows of the file, one lockstep group per replicate); changes no result, only the speed")
         ("commit-seconds", po::value<double>(&options.commit_seconds)->value_name("S")->default_value(0.2),
          "each worker makes its finished units durable (one sync of its journal for all of them), reports "
          "them and writes them into FILE at least every S seconds (0: after every hand-out): how stale "

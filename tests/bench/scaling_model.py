@@ -8,7 +8,9 @@ Run by hand (not a test), from the repository root:
 
 It simulates the sweep's schedule as dln runs it (lib/dln/sweep): units in largest-first order;
 sgd units grouped into lockstep hand-outs by form_batches' rule (same dim, data and replicate;
---batch auto's size from kAutoBatchSeconds = 0.01 s, at least 16, at most 4096); one master that
+--batch auto's size from kAutoBatchSeconds = 0.01 s, at least 16, at most 4096; units estimated
+under kColumnsFirstSeconds = 0.1 ms go out as blocks of replicate columns instead, which this
+model does not reproduce: none of its workloads has such units); one master that
 serves hand-outs one after another, each taking the master s_m; W = ranks - 1 workers that each
 take the next hand-out when free and commit their finished units by the group-commit rule
 (--commit-seconds c, one journal write + fdatasync per commit, then the units' rows to the file).

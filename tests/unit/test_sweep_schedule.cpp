@@ -70,27 +70,31 @@ TEST_CASE("tasks_to_do: the whole sweep, a shard, and what a resumed file leaves
     CHECK(tasks_to_do(grid, &states, options).size() == 3);
 }
 
-TEST_CASE("form_batches: sgd of one dim and replicate together, every task once, largest first", "[sweep][schedule]") {
+TEST_CASE("form_batches: sgd of one family together, every task once, largest first", "[sweep][schedule]") {
     const SweepGrid grid(grid_config());
     const auto todo = tasks_to_do(grid, nullptr, SweepOptions{});
     for (const std::size_t b : {std::size_t{1}, std::size_t{2}, std::size_t{4}, std::size_t{16}, kBatchAuto}) {
-        const auto batches = form_batches(grid, todo, b);
-        CHECK(task_ids(batches) == task_ids({todo}));
-        for (std::size_t k = 0; k < batches.size(); ++k) {
-            const auto& batch = batches[k];
-            REQUIRE(!batch.empty());
-            const auto& first = grid.tasks()[static_cast<std::size_t>(batch.front().task)];
-            if (first.method != dln::model::Method::sgd) CHECK(batch.size() == 1);
-            CHECK(batch.size() <= (b == kBatchAuto ? kBatchMax : b));
-            for (const auto& a : batch) {
-                const auto& t = grid.tasks()[static_cast<std::size_t>(a.task)];
-                CHECK(t.method == first.method);
-                CHECK(grid.batch_key(grid.unit(t.unit)) == grid.batch_key(grid.unit(first.unit)));
+        for (const std::size_t workers : {std::size_t{1}, std::size_t{3}}) {
+            const auto batches = form_batches(grid, todo, b, workers);
+            CHECK(task_ids(batches) == task_ids({todo}));
+            for (std::size_t k = 0; k < batches.size(); ++k) {
+                const auto& batch = batches[k];
+                REQUIRE(!batch.empty());
+                const auto& first = grid.tasks()[static_cast<std::size_t>(batch.front().task)];
+                if (first.method != dln::model::Method::sgd || b == 1) CHECK(batch.size() == 1);
+                if (b != kBatchAuto) CHECK(batch.size() <= b);
+                for (const auto& a : batch) {
+                    const auto& t = grid.tasks()[static_cast<std::size_t>(a.task)];
+                    CHECK(t.method == first.method);
+                    CHECK(grid.family_key(grid.unit(t.unit)) == grid.family_key(grid.unit(first.unit)));
+                    // An explicit batch is one lockstep group: one replicate.
+                    if (b != kBatchAuto) CHECK(grid.batch_key(grid.unit(t.unit)) == grid.batch_key(grid.unit(first.unit)));
+                }
+                if (k > 0) CHECK(handout_cost(grid, batches[k - 1]) >= handout_cost(grid, batch));
             }
-            if (k > 0) CHECK(handout_cost(grid, batches[k - 1]) >= handout_cost(grid, batch));
         }
     }
-    // 6 (lr, alpha) points per (dim, replicate): batches of 4 split them 3 + 3, auto keeps them whole.
+    // 6 (lr, alpha) points per (dim, replicate): batches of 4 split them 3 + 3.
     std::size_t sgd_handouts = 0;
     for (const auto& batch : form_batches(grid, todo, 4)) {
         if (grid.tasks()[static_cast<std::size_t>(batch.front().task)].method != dln::model::Method::sgd) continue;
@@ -98,11 +102,61 @@ TEST_CASE("form_batches: sgd of one dim and replicate together, every task once,
         CHECK(batch.size() == 3);
     }
     CHECK(sgd_handouts == 2 * 3 * 2);
-    for (const auto& batch : form_batches(grid, todo, kBatchAuto)) {
-        if (grid.tasks()[static_cast<std::size_t>(batch.front().task)].method == dln::model::Method::sgd) {
-            CHECK(batch.size() == 6);
-        }
+}
+
+TEST_CASE("form_batches: tiny units in blocks of whole replicate columns, adjacent rows", "[sweep][schedule]") {
+    // d = 50 and 100, T = 0.1: far below kColumnsFirstSeconds. A family (one dim) is 6 points x 3
+    // replicates; at one worker a hand-out holds ceil(18 / 8) = 3 units: one point's 3 replicates.
+    const SweepGrid grid(grid_config());
+    const auto todo = tasks_to_do(grid, nullptr, SweepOptions{});
+    const auto method = dln::model::Method::sgd;
+    std::size_t sgd_handouts = 0;
+    for (const auto& batch : form_batches(grid, todo, kBatchAuto, 1)) {
+        const auto& first = grid.tasks()[static_cast<std::size_t>(batch.front().task)];
+        if (first.method != method) continue;
+        ++sgd_handouts;
+        CHECK(batch.size() == 3);
+        std::vector<std::size_t> rows;
+        for (const auto& a : batch) rows.push_back(grid.position(method, grid.unit(grid.tasks()[static_cast<std::size_t>(a.task)].unit)));
+        std::sort(rows.begin(), rows.end());
+        CHECK(rows.back() - rows.front() == rows.size() - 1);  // one run of consecutive rows
+        // Three lockstep groups (one per replicate) of one member each.
+        const auto groups = lockstep_groups(grid, batch);
+        CHECK(groups.size() == 3);
     }
+    CHECK(sgd_handouts == 2 * 6);
+    // A resumed sweep's scattered leftovers: still every task once, and each hand-out's lockstep
+    // groups one replicate each, covering the hand-out once.
+    std::vector<Assignment> left;
+    for (std::size_t i = 0; i < todo.size(); i += 2) left.push_back(todo[i]);
+    const auto batches = form_batches(grid, left, kBatchAuto, 2);
+    CHECK(task_ids(batches) == task_ids({left}));
+    for (const auto& batch : batches) {
+        std::vector<std::size_t> seen;
+        for (const auto& group : lockstep_groups(grid, batch)) {
+            const auto& lead = grid.tasks()[static_cast<std::size_t>(batch[group.front()].task)];
+            for (const std::size_t i : group) {
+                seen.push_back(i);
+                const auto& t = grid.tasks()[static_cast<std::size_t>(batch[i].task)];
+                if (t.method == method) CHECK(grid.batch_key(grid.unit(t.unit)) == grid.batch_key(grid.unit(lead.unit)));
+            }
+            if (lead.method != method) CHECK(group.size() == 1);
+        }
+        std::sort(seen.begin(), seen.end());
+        CHECK(seen.size() == batch.size());
+        for (std::size_t i = 0; i < seen.size(); ++i) CHECK(seen[i] == i);
+    }
+}
+
+TEST_CASE("handout_shape: explicit batches, costly units, tiny units", "[sweep][schedule]") {
+    CHECK(handout_shape(4, 1e-6, 2000, 20, 2) == HandoutShape{4, 1});  // an explicit batch: one replicate
+    CHECK(handout_shape(kBatchAuto, 1.0, 2000, 20, 2) == HandoutShape{kAutoBatchMin, 1});
+    CHECK(handout_shape(kBatchAuto, 2e-4, 2000, 20, 2) == HandoutShape{auto_batch(2e-4), 1});  // 50 points
+    // tiny_units.sh: 2000 units, 20 replicates, 2 workers: 2000 / 16 = 125 units, 6 whole columns.
+    CHECK(handout_shape(kBatchAuto, 1e-6, 2000, 20, 2) == HandoutShape{6, 20});
+    // More replicates than a hand-out holds: one point, as many replicates as fit (auto_batch's cap).
+    CHECK(handout_shape(kBatchAuto, 1e-6, 1000000, 10000, 2) == HandoutShape{1, kBatchMax});
+    CHECK(handout_shape(kBatchAuto, 1e-6, 3, 3, 64) == HandoutShape{1, 1});
 }
 
 TEST_CASE("auto_batch: 16 for costly units, more for tiny ones, never above the cap", "[sweep][schedule]") {

@@ -4,10 +4,14 @@
 
 #include <hdf5.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 namespace dln::io::hdf5 {
 
@@ -91,6 +95,35 @@ inline hid_t serial_file_access() {
 inline hid_t open_serially(const std::string& path, unsigned flags) {
     const Handle fapl(serial_file_access());
     return fapl < 0 ? -1 : H5Fopen(path.c_str(), flags, fapl);
+}
+
+// Selects in `space`, a dataset of the shape `dims` (a group's dims, plus `inner` values per unit
+// when inner > 0), the rows at `positions` (row-major in dims, ascending, no repeats). A run of
+// positions consecutive along the last dim is one block, so a run of adjacent rows costs one
+// hyperslab, not one per row (a union of many blocks costs more than linearly in HDF5 1.10).
+inline void select_rows(hid_t space, std::span<const std::size_t> dims, std::span<const std::size_t> positions,
+                        hsize_t inner) {
+    check(H5Sselect_none(space), "H5Sselect_none", 0);
+    const std::size_t rank = dims.size();
+    std::vector<hsize_t> offset(rank + (inner > 0 ? 1 : 0), 0), count(offset.size(), 1);
+    if (inner > 0) count[rank] = inner;
+    auto coordinates = [&](std::size_t position) {
+        for (std::size_t k = rank; k-- > 0;) {
+            offset[k] = position % dims[k];
+            position /= dims[k];
+        }
+    };
+    for (std::size_t i = 0; i < positions.size();) {
+        // The run from i: consecutive positions that stay within one row of the last dim.
+        std::size_t j = i + 1;
+        const std::size_t last = rank > 0 ? dims[rank - 1] : 1;
+        while (j < positions.size() && positions[j] == positions[j - 1] + 1 && positions[j] % last != 0) ++j;
+        coordinates(positions[i]);
+        if (rank > 0) count[rank - 1] = j - i;
+        check(H5Sselect_hyperslab(space, H5S_SELECT_OR, offset.data(), nullptr, count.data(), nullptr),
+              "selecting a slab", 0);
+        i = j;
+    }
 }
 
 }  // namespace dln::io::hdf5

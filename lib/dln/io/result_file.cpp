@@ -369,26 +369,10 @@ void ResultFile::write_many(const std::string& group, std::span<const UnitRecord
     std::vector<const UnitRecord*> sorted;
     for (const auto& [position, record] : by_position) sorted.push_back(record);
     const std::size_t n = sorted.size();
-    std::vector<std::vector<hsize_t>> starts(n, std::vector<hsize_t>(g.dims.size()));
-    for (std::size_t i = 0; i < n; ++i) {
-        std::size_t rest = sorted[i]->position;  // the row-major position as coordinates of the dims
-        for (std::size_t k = g.dims.size(); k-- > 0;) {
-            starts[i][k] = rest % g.dims[k].size();
-            rest /= g.dims[k].size();
-        }
-    }
-    // The rows of the records in a dataset of the group's dims (and inner values per unit).
-    auto select = [&](hid_t space, hsize_t inner) {
-        check(H5Sselect_none(space), "H5Sselect_none", 0);
-        std::vector<hsize_t> count(g.dims.size(), 1);
-        if (inner > 0) count.push_back(inner);
-        for (std::size_t i = 0; i < n; ++i) {
-            auto offset = starts[i];
-            if (inner > 0) offset.push_back(0);
-            check(H5Sselect_hyperslab(space, H5S_SELECT_OR, offset.data(), nullptr, count.data(), nullptr),
-                  "selecting a slab", 0);
-        }
-    };
+    std::vector<std::size_t> dims, positions;
+    for (const auto& d : g.dims) dims.push_back(d.size());
+    for (const auto* record : sorted) positions.push_back(record->position);
+    auto select = [&](hid_t space, hsize_t inner) { hdf5::select_rows(space, dims, positions, inner); };
     const std::size_t base = g.curves.size();
     Handle curve_space(check(H5Dget_space(datasets[0]), "H5Dget_space"));
     Handle unit_space(check(H5Dget_space(datasets[base + status_ds]), "H5Dget_space"));

@@ -34,6 +34,8 @@ std::vector<UnitRecord> read_unit_records(const std::string& path, const ResultL
     Handle file(hdf5::open_serially(path, H5F_ACC_RDONLY));
     if (file < 0) throw std::runtime_error("cannot open '" + path + "' to read its units");
     const std::size_t n_time = layout.time.size();
+    std::vector<std::size_t> dims;
+    for (const auto& d : g.dims) dims.push_back(d.size());
     auto open = [&](const std::string& name) {
         const std::string full = "/" + group + "/" + name;
         return check(H5Dopen2(file, full.c_str(), H5P_DEFAULT), "opening " + full + " of '" + path + "'");
@@ -43,28 +45,13 @@ std::vector<UnitRecord> read_unit_records(const std::string& path, const ResultL
     constexpr std::size_t kRowsPerRead = 4096;
     for (std::size_t begin = 0; begin < sorted.size(); begin += kRowsPerRead) {
         const std::size_t n = std::min(kRowsPerRead, sorted.size() - begin);
-        std::vector<std::vector<hsize_t>> starts(n, std::vector<hsize_t>(g.dims.size()));
-        for (std::size_t i = 0; i < n; ++i) {
-            std::size_t rest = sorted[begin + i];
-            for (std::size_t k = g.dims.size(); k-- > 0;) {
-                starts[i][k] = rest % g.dims[k].size();
-                rest /= g.dims[k].size();
-            }
-        }
+        const std::span<const std::size_t> rows(sorted.data() + begin, n);
         // Reads the rows (inner values per unit: 0 for a scalar per unit) into data, in row-major
         // order, which is the order of sorted.
         auto read_rows = [&](const std::string& name, hid_t mem_type, void* data, hsize_t inner) {
             Handle ds(open(name));
             Handle space(check(H5Dget_space(ds), "H5Dget_space"));
-            check(H5Sselect_none(space), "H5Sselect_none", 0);
-            std::vector<hsize_t> count(g.dims.size(), 1);
-            if (inner > 0) count.push_back(inner);
-            for (std::size_t i = 0; i < n; ++i) {
-                auto offset = starts[i];
-                if (inner > 0) offset.push_back(0);
-                check(H5Sselect_hyperslab(space, H5S_SELECT_OR, offset.data(), nullptr, count.data(), nullptr),
-                      "selecting a slab", 0);
-            }
+            hdf5::select_rows(space, dims, rows, inner);
             const hsize_t elements = n * std::max<hsize_t>(inner, 1);
             Handle mem_space(check(H5Screate_simple(1, &elements, nullptr), "H5Screate_simple"));
             check(H5Dread(ds, mem_type, mem_space, space, H5P_DEFAULT, data), "reading /" + group + "/" + name, 0);

@@ -86,6 +86,14 @@ std::size_t SweepGrid::batch_key(const WorkUnit& unit) const {
            index(unit, Config::alpha_axis) * strides_[Config::alpha_axis];
 }
 
+std::size_t SweepGrid::family_key(const WorkUnit& unit) const {
+    return batch_key(unit) - index(unit, config_.seed_axis()) * strides_[config_.seed_axis()];
+}
+
+std::size_t SweepGrid::point_key(const WorkUnit& unit) const {
+    return unit.id - index(unit, config_.seed_axis()) * strides_[config_.seed_axis()];
+}
+
 sim::PointSpec SweepGrid::point(const WorkUnit& unit) const {
     using config::Config;
     std::vector<std::size_t> extra;

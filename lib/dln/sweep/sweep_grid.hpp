@@ -55,6 +55,11 @@ public:
     // Units with the same key share their samples (one dim, model, data and replicate: only lr
     // and alpha differ), so they can run in lockstep (sim::simulate_sgd_batch).
     std::size_t batch_key(const WorkUnit& unit) const;
+    // Units with the same family key differ only in lr, alpha and replicate (one dim, model and
+    // data), and those with the same point key only in replicate. The replicate is the last axis,
+    // so a point's replicates are consecutive rows of the file, in replicate order.
+    std::size_t family_key(const WorkUnit& unit) const;
+    std::size_t point_key(const WorkUnit& unit) const;
 
     // The grid point and replicate of a unit.
     sim::PointSpec point(const WorkUnit& unit) const;

@@ -16,7 +16,7 @@ enum class OutputPlan : int {
     rebuild,  // the file is missing or damaged: create it again and replay the journal
 };
 
-// --batch auto: size each lockstep batch from the units' estimated cost (sweep_schedule.hpp).
+// --batch auto: shape each hand-out from the units' estimated cost (sweep_schedule.hpp, handout_shape).
 inline constexpr std::size_t kBatchAuto = 0;
 
 struct SweepOptions {

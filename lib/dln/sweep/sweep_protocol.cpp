@@ -1,5 +1,6 @@
 #include "dln/sweep/sweep_protocol.hpp"
 
+#include <iterator>
 #include <sstream>
 #include <stdexcept>
 
@@ -18,6 +19,10 @@ public:
         MPI_Pack(&value, 1, type, buffer_.data(), static_cast<int>(buffer_.size()), &position_, comm_);
     }
     const char* data() const { return buffer_.data(); }
+    std::vector<char> release() {
+        buffer_.resize(static_cast<std::size_t>(position_));
+        return std::move(buffer_);
+    }
     int size() const { return position_; }
 
 private:
@@ -92,15 +97,41 @@ bool receive(MPI_Comm comm, WorkerMessage& message, int& source, bool wait) {
     return true;
 }
 
-void send_handout(MPI_Comm comm, int worker, const std::vector<Assignment>& handout) {
+Packer pack_handout(MPI_Comm comm, const std::vector<Assignment>& handout) {
     Packer out(comm);
     out.put(static_cast<std::int64_t>(handout.size()), MPI_INT64_T);
     for (const auto& a : handout) {
         out.put(a.task, MPI_INT64_T);
         out.put(a.failures, MPI_INT64_T);
     }
+    return out;
+}
+
+void send_handout(MPI_Comm comm, int worker, const std::vector<Assignment>& handout) {
+    const auto out = pack_handout(comm, handout);
     MPI_Send(out.data(), out.size(), MPI_PACKED, worker, kTagTask, comm);
 }
+
+void HandoutOutbox::send(MPI_Comm comm, int worker, const std::vector<Assignment>& handout) {
+    reap();
+    auto& p = pending_.emplace_back(Pending{pack_handout(comm, handout).release(), MPI_REQUEST_NULL});
+    MPI_Isend(p.buffer.data(), static_cast<int>(p.buffer.size()), MPI_PACKED, worker, kTagTask, comm, &p.request);
+}
+
+void HandoutOutbox::reap() {
+    for (auto it = pending_.begin(); it != pending_.end();) {
+        int done = 0;
+        MPI_Test(&it->request, &done, MPI_STATUS_IGNORE);
+        it = done ? pending_.erase(it) : std::next(it);
+    }
+}
+
+void HandoutOutbox::wait_all() {
+    for (auto& p : pending_) MPI_Wait(&p.request, MPI_STATUS_IGNORE);
+    pending_.clear();
+}
+
+HandoutOutbox::~HandoutOutbox() { wait_all(); }
 
 bool handout_waiting(MPI_Comm comm) {
     int ready = 0;

@@ -15,6 +15,7 @@
 #include <mpi.h>
 
 #include <cstdint>
+#include <list>
 #include <string>
 #include <vector>
 
@@ -50,8 +51,31 @@ void send(MPI_Comm comm, const WorkerMessage& message);
 // none has arrived.
 bool receive(MPI_Comm comm, WorkerMessage& message, int& source, bool wait);
 
-// Rank 0: a hand-out to a worker (empty: no more work).
+// Rank 0: a hand-out to a worker (empty: no more work), sent before this returns.
 void send_handout(MPI_Comm comm, int worker, const std::vector<Assignment>& handout);
+
+// Rank 0's hand-outs in flight, sent without waiting for the worker to receive them. A worker
+// that sends a large report (a commit of thousands of units) blocks until the master receives
+// it; a master blocked meanwhile in sending that worker a large hand-out (both above MPI's eager
+// limit) would never receive it: a deadlock, seen with hand-outs of 2400 units. Each buffer lives
+// until its send completes; sends to one worker arrive in the order they were made.
+class HandoutOutbox {
+public:
+    HandoutOutbox() = default;
+    HandoutOutbox(const HandoutOutbox&) = delete;
+    HandoutOutbox& operator=(const HandoutOutbox&) = delete;
+    ~HandoutOutbox();  // waits for every send
+    void send(MPI_Comm comm, int worker, const std::vector<Assignment>& handout);
+    void reap();       // frees the buffers of completed sends
+    void wait_all();
+
+private:
+    struct Pending {
+        std::vector<char> buffer;
+        MPI_Request request;
+    };
+    std::list<Pending> pending_;
+};
 // Worker: whether a hand-out has arrived, and the next one (waiting for it).
 bool handout_waiting(MPI_Comm comm);
 std::vector<Assignment> receive_handout(MPI_Comm comm);

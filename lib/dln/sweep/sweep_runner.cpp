@@ -107,34 +107,42 @@ private:
     SweepSummary summary_;
 };
 
-// A hand-out computed: its records, or nothing if a stop request abandoned it. One bad unit must
-// not end a sweep of hundreds: a unit that throws is recorded as failed and the sweep goes on.
-std::optional<std::vector<io::UnitRecord>> compute(const SweepGrid& grid, std::span<const Assignment> batch) {
+// A hand-out computed, one lockstep group (one replicate) after another: its records in hand-out
+// order, or nothing if a stop request abandoned it. One bad unit must not end a sweep of
+// hundreds: a unit (or a lockstep group) that throws is recorded as failed and the sweep goes on.
+std::optional<std::vector<io::UnitRecord>> compute(const SweepGrid& grid, const std::vector<Assignment>& handout) {
     const auto& tasks = grid.tasks();
-    const auto method = tasks[static_cast<std::size_t>(batch.front().task)].method;
+    std::vector<io::UnitRecord> records(handout.size());
     std::vector<const WorkUnit*> units;
-    for (const auto& a : batch) units.push_back(&grid.unit(tasks[static_cast<std::size_t>(a.task)].unit));
-    std::vector<io::UnitRecord> records;
-    try {
-        if (units.size() == 1) {
-            records.push_back(compute_unit(grid, *units.front(), method, &stop_flag()));
-        } else {
-            records = compute_sgd_batch(grid, units, &stop_flag());
+    for (const auto& group : lockstep_groups(grid, handout)) {
+        const auto method = tasks[static_cast<std::size_t>(handout[group.front()].task)].method;
+        units.clear();
+        for (const std::size_t i : group) units.push_back(&grid.unit(tasks[static_cast<std::size_t>(handout[i].task)].unit));
+        try {
+            if (units.size() == 1) {
+                records[group.front()] = compute_unit(grid, *units.front(), method, &stop_flag());
+            } else {
+                auto computed = compute_sgd_batch(grid, units, &stop_flag());
+                for (std::size_t m = 0; m < group.size(); ++m) records[group[m]] = std::move(computed[m]);
+            }
+        } catch (const sim::Cancelled&) {
+            return std::nullopt;
+        } catch (const std::exception& e) {
+            for (std::size_t m = 0; m < group.size(); ++m) {
+                records[group[m]] = failed_record(grid, *units[m], method, e.what());
+            }
         }
-    } catch (const sim::Cancelled&) {
-        return std::nullopt;
-    } catch (const std::exception& e) {
-        records.clear();
-        for (const auto* unit : units) records.push_back(failed_record(grid, *unit, method, e.what()));
-    }
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-        if (records[i].status == io::UnitStatus::failed) {
-            records[i].failures = static_cast<std::int8_t>(std::min<std::int64_t>(batch[i].failures + 1, 127));
-            std::cerr << "dln: " << model::name(method) << ' ' << grid.describe(*units[i], method)
-                      << " failed: " << records[i].message << '\n';
+        for (std::size_t m = 0; m < group.size(); ++m) {
+            auto& record = records[group[m]];
+            if (record.status == io::UnitStatus::failed) {
+                record.failures =
+                    static_cast<std::int8_t>(std::min<std::int64_t>(handout[group[m]].failures + 1, 127));
+                std::cerr << "dln: " << model::name(method) << ' ' << grid.describe(*units[m], method)
+                          << " failed: " << record.message << '\n';
+            }
+            // The worker that computed it says so, once; the master counts it in the summary.
+            if (!record.warning.empty()) std::cerr << "dln sweep: warning: " << record.warning << '\n';
         }
-        // The worker that computed it says so, once; the master counts it in the summary.
-        if (!records[i].warning.empty()) std::cerr << "dln sweep: warning: " << records[i].warning << '\n';
     }
     return records;
 }
@@ -228,17 +236,18 @@ void master(MPI_Comm comm, int size, const std::vector<std::vector<Assignment>>&
     };
     std::vector<Worker> state(static_cast<std::size_t>(size));
     static const std::vector<Assignment> none;
+    protocol::HandoutOutbox outbox;
     auto serve = [&](int w) {
         auto& s = state[static_cast<std::size_t>(w)];
         while (s.wants > 0) {
             if (next < batches.size() && !stop_requested()) {
                 const std::size_t fair = unreported / (2 * workers);
                 if (s.held > 0 && s.held + batches[next].size() > fair) return;  // later, after its reports
-                protocol::send_handout(comm, w, batches[next]);
+                outbox.send(comm, w, batches[next]);
                 s.held += batches[next].size();
                 ++next;
             } else {
-                protocol::send_handout(comm, w, none);
+                outbox.send(comm, w, none);
             }
             --s.wants;
         }
@@ -528,7 +537,7 @@ SweepSummary run_sweep(MPI_Comm comm, const config::Config& config, const SweepO
         todo = tasks_to_do(grid, states ? &*states : nullptr, options);
     }
     Progress progress(grid, tasks, todo.size(), options);
-    const auto batches = form_batches(grid, todo, options.batch);
+    const auto batches = form_batches(grid, todo, options.batch, static_cast<std::size_t>(std::max(size - 1, 1)));
     std::size_t units = 0;  // computed by this rank
     if (size == 1) {
         Committer committer(grid, file, journal_writer, [&](std::vector<Report>& reports) {
