@@ -79,7 +79,7 @@ double worst_ratio(const Case& k, std::string& where) {
         }
         // The eliminated entry -df/dz dz/dy sums O(N) products of about the column's largest
         // size, which cancel for the small couplings: its own rounding is eps N max|column|.
-        analytic_rounding[i] = eps * static_cast<double>(p.grid.cells) * column_size;
+        analytic_rounding[i] = eps * static_cast<double>(p.layout.cells(0)) * column_size;
     }
 
     // Rounding in f: f_j sums terms of about |df_j/dy_i| |y_i| each (cancelling where the
