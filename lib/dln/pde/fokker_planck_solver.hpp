@@ -73,6 +73,8 @@ struct PdeAccuracy {
 struct PdeTrajectory : sim::Trajectory {
     std::vector<std::vector<ClassDiagnostics>> classes;  // [snapshot][class]
     std::size_t steps = 0;                               // accepted TS steps
+    std::size_t fallback_entries = 0;                    // switches to the Jacobian-free fallback
+    std::size_t extent_changes = 0;                      // class grids resized at snapshots
     PdeAccuracy accuracy;                                // filled by solve_pde_to_tolerance
 };
 
