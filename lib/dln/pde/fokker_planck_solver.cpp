@@ -27,7 +27,7 @@ FokkerPlanckSolver::~FokkerPlanckSolver() = default;
 const std::vector<CoordinateClass>& FokkerPlanckSolver::classes() const { return impl_->problem.classes; }
 
 PdeTrajectory FokkerPlanckSolver::run(const sim::RunSpec& spec) {
-    const fp::Problem& p = impl_->problem;
+    fp::Problem p = impl_->problem;  // every run starts on pde.width; integrate() resizes p's grids
     const auto times = sim::snapshot_times(spec);
     std::vector<double> state(p.layout.size());
     fp::initial_state(p, state.data());
@@ -42,6 +42,8 @@ PdeTrajectory FokkerPlanckSolver::run(const sim::RunSpec& spec) {
                           out.classes.push_back(fp::diagnose(p, y));
                       });
     out.steps = result.steps;
+    out.fallback_entries = result.fallback_entries;
+    out.extent_changes = result.extent_changes;
     out.diverged = result.diverged;
     out.diverged_at = result.diverged_at;
     model::Observables missing;

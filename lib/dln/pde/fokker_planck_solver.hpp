@@ -1,8 +1,9 @@
 // The d -> infinity limit of THEORY.md §3: one density per coordinate class, coupled through the
 // risk R(t), solved with a PETSc TS on PETSC_COMM_SELF.
 //
-// Each class's density lives on its own co-moving grid: x = m_k(t) + s_k(t) xi, xi in [-L, L]
-// uniform, where (m_k, v_k = s_k^2) follow the Gaussian closure of the class's mean and variance.
+// Each class's density lives on its own co-moving grid: x = m_k(t) + s_k(t) xi, xi in [-L_k, L_k]
+// uniform (L_k = pde.width unless the class's balance has collapsed and the drift confines it
+// closer: fp_extent.hpp, revised at every snapshot), where (m_k, v_k = s_k^2) follow the Gaussian closure of the class's mean and variance.
 // The density g_k(xi) = s_k rho_k(m_k + s_k xi) then keeps an O(1) shape while the class moves to
 // its fixed point and contracts (its width falls with R, by many decades at late times), which a
 // fixed grid cannot resolve. The closure only chooses the frame: the equation for g_k is exact,
@@ -73,6 +74,8 @@ struct PdeAccuracy {
 struct PdeTrajectory : sim::Trajectory {
     std::vector<std::vector<ClassDiagnostics>> classes;  // [snapshot][class]
     std::size_t steps = 0;                               // accepted TS steps
+    std::size_t fallback_entries = 0;                    // switches to the Jacobian-free fallback
+    std::size_t extent_changes = 0;                      // class grids resized at snapshots
     PdeAccuracy accuracy;                                // filled by solve_pde_to_tolerance
 };
 

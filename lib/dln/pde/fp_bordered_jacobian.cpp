@@ -11,7 +11,7 @@ namespace dln::pde::fp {
 
 PetscErrorCode BorderedJacobian::create() {
     PetscFunctionBeginUser;
-    const std::size_t n = p_.classes.size(), cells = p_.grid.cells;
+    const std::size_t n = p_.classes.size(), cells = p_.layout.cells(0);
     const StateLayout& layout = p_.layout;
     std::vector<PetscInt> nnz(static_cast<std::size_t>(bordered_size()));
     for (std::size_t k = 0; k < n; ++k) {
@@ -103,24 +103,25 @@ PetscErrorCode BorderedJacobian::store_entries() {
 
 PetscErrorCode BorderedJacobian::assemble(const double* y, double shift) {
     PetscFunctionBeginUser;
-    const std::size_t n = p_.classes.size(), cells = p_.grid.cells;
-    const double h = p_.grid.h, kappa = p_.kappa, lr = p_.lr;
+    const std::size_t n = p_.classes.size(), cells = p_.layout.cells(0);  // every class has as many (for now)
+    const double kappa = p_.kappa, lr = p_.lr;
     const bool linear = p_.linear;
-    const std::vector<double>& centre = p_.grid.centre;
-    const std::vector<double>& face = p_.grid.face;
     const PetscInt r_col = risk_index();
     // The centres of every class, and R with its derivatives (the last row).
     double r = 0.0;
     for (std::size_t k = 0; k < n; ++k) {
         const Coefficients c = frame(p_, k, y, 0.0);
         const std::size_t o = k * cells;
-        drift_derivatives(p_, c, p_.classes[k], centre.data(), cells, drift_c_.data() + o, phi_m_c_.data() + o,
-                          phi_lv_c_.data() + o, error_c_.data() + o, slope_c_.data() + o);
+        drift_derivatives(p_, c, p_.classes[k], p_.grid(k).centre.data(), cells, drift_c_.data() + o,
+                          phi_m_c_.data() + o, phi_lv_c_.data() + o, error_c_.data() + o, slope_c_.data() + o);
         const double* error = error_c_.data() + o;
-        r += class_risk(p_.classes[k], y + p_.layout.g(k), cells, h, [error](std::size_t j) { return error[j]; });
+        r += class_risk(p_.classes[k], y + p_.layout.g(k), cells, p_.grid(k).h,
+                        [error](std::size_t j) { return error[j]; });
     }
     r = risk_from_classes(r, p_.noise);
     for (std::size_t k = 0; k < n; ++k) {
+        const double h = p_.grid(k).h;
+        const std::vector<double>& centre = p_.grid(k).centre;
         const double* g = y + p_.layout.g(k);
         const std::size_t o = k * cells;
         const double w = risk_weight(p_.classes[k], h);  // dR/dg_j = w e_j^2
@@ -144,11 +145,15 @@ PetscErrorCode BorderedJacobian::assemble(const double* y, double shift) {
 
     for (std::size_t k = 0; k < n; ++k) {
         const auto& cls = p_.classes[k];
+        const Grid& grid = p_.grid(k);
+        const double h = grid.h;
+        const std::vector<double>& centre = grid.centre;
+        const std::vector<double>& face = grid.face;
         const double* g = y + p_.layout.g(k);
         const std::size_t o = k * cells;
         const double* phi = drift_c_.data() + o;
         Coefficients c = frame(p_, k, y, r);
-        moments(p_, g, phi, c);
+        moments(grid, g, phi, c);
         const auto base = static_cast<PetscInt>(p_.layout.g(k));
         const auto m_col = static_cast<PetscInt>(p_.layout.mean(k)), lv_col = static_cast<PetscInt>(p_.layout.log_variance(k)),
                    q_col = static_cast<PetscInt>(p_.layout.log_q(k));

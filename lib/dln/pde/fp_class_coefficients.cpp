@@ -51,9 +51,9 @@ double q_rate(const Problem& p, const CoordinateClass& cls) {
 
 double predictor(const Problem& p, double x, double q) { return p.linear ? x : 2.0 * p.kappa * q * std::sinh(x); }
 
-void moments(const Problem& p, const double* g, const double* phi, Coefficients& c) {
-    const std::size_t cells = p.grid.cells;
-    const double* centre = p.grid.centre.data();
+void moments(const Grid& grid, const double* g, const double* phi, Coefficients& c) {
+    const std::size_t cells = grid.cells;
+    const double* centre = grid.centre.data();
     double mass = 0.0, xi_mean = 0.0, step_mean = 0.0;
     for (std::size_t j = 0; j < cells; ++j) {
         mass += g[j];

@@ -30,8 +30,9 @@ struct Coefficients {
 // The frame's part of the coefficients of class k at state y (everything but the moments of g).
 Coefficients frame(const Problem& p, std::size_t k, const double* y, double risk);
 
-// The moments' part of the coefficients, from the class's g and the drift increments phi at the centres.
-void moments(const Problem& p, const double* g, const double* phi, Coefficients& c);
+// The moments' part of the coefficients, from the class's g and the drift increments phi at
+// the centres of its grid.
+void moments(const Grid& grid, const double* g, const double* phi, Coefficients& c);
 
 // (log Q)' = -q_rate R.
 double q_rate(const Problem& p, const CoordinateClass& cls);

@@ -1,19 +1,21 @@
 // The fallback. Where the balance has collapsed (lr = 8) the classes' tails reach sinh(200)
 // and the Jacobian's entries 1e100: the LU's border (the Schur complement of the scalars)
 // is then formed with catastrophic cancellation, and Newton diverges even for tiny steps.
-// The same happens without any collapse of the balance wherever a class's Q has decayed to
+// The same happened without any collapse of the balance wherever a class's Q had decayed to
 // e^-79 (the power law's nodes at lambda ~ 460, 256 nodes, t ~ 2.6): its balance spreads to a
-// standard deviation of 14, the grid's 12 deviations reach |x| = 167, and there the predictor
+// standard deviation of 14, a grid of 12 deviations reaches |x| = 167, and there the predictor
 // 2 kappa Q sinh(x) is e^84, so dR/dg in the two end cells is ~1e60 relative. A Newton update
-// at the TS's atol level in those cells moves R by far more than R: Newton diverges at every
-// step size (measured down to dt = 0.0018 from 0.054), and a pivoting LU (UMFPACK) is no better.
-// After three failed Newton solves in a row (each retried shorter, with a fresh Jacobian)
+// at the TS's atol level in those cells moves R by far more than R: Newton diverged at every
+// step size (measured down to dt = 0.0018 from 0.054), and a pivoting LU (UMFPACK) was no better.
+// The per-class extents (fp_extent.hpp) cure that case: such a class's grid now ends where the
+// drift confines its mass, and the 256-node solve no longer enters this fallback (2 entries
+// before, 0 after; 2026-12-01). It stays for whatever else defeats the LU (the collapsed balance at
+// lr = 8 it was first built for). After three failed Newton solves in a row (each retried shorter, with a fresh Jacobian)
 // the run switches to the solver used before the analytic Jacobian: GMRES on a
 // finite-difference operator at the current iterate, preconditioned by each class's
 // tridiagonal flux part and the frame's diagonal. It is temporary (fp_time_stepper.cpp): after
 // 8 accepted steps the analytic LU is tried again, and a return that does not hold as long
-// goes back for twice as many. The cure would be a grid that ends where the class's mass does
-// (the drift confines it to cosh x <~ 2 lr R / Q): a per-class extent.
+// goes back for twice as many.
 #pragma once
 
 #include <petscvec.h>

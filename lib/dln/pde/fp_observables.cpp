@@ -12,18 +12,19 @@ namespace dln::pde::fp {
 model::Observables observe(const Problem& p, const double* y, double threshold) {
     model::Observables o{};
     const bool linear = p.linear;
-    const double h = p.grid.h;
     double dist = 0.0, l1 = 0.0, curvature = 0.0, gradnorm = 0.0, balance = 0.0, null_weight = 0.0,
            false_mass = 0.0;
     const double k2x4 = 4.0 * p.kappa * p.kappa;
     for (std::size_t k = 0; k < p.classes.size(); ++k) {
         const auto& cls = p.classes[k];
+        const Grid& grid = p.grid(k);
+        const double h = grid.h;
         const double* g = y + p.layout.g(k);
         const double m = y[p.layout.mean(k)], s = std::exp(0.5 * y[p.layout.log_variance(k)]),
                      q = std::exp(y[p.layout.log_q(k)]);
         double e2 = 0.0, a1 = 0.0, norm2 = 0.0, grad = 0.0, above = 0.0, mass = 0.0;
         for (std::size_t j = 0; j < p.layout.cells(k); ++j) {
-            const double x = m + s * p.grid.centre[j];
+            const double x = m + s * grid.centre[j];
             const double w = predictor(p, x, q), e = w - cls.target;
             const double pq2 = linear ? 1.0 : 2.0 * q * std::cosh(x);  // p^2 + q^2
             e2 += g[j] * e * e;
@@ -61,8 +62,8 @@ model::Observables observe(const Problem& p, const double* y, double threshold) 
 
 std::vector<ClassDiagnostics> diagnose(const Problem& p, const double* y) {
     std::vector<ClassDiagnostics> out;
-    const double h = p.grid.h;
     for (std::size_t k = 0; k < p.classes.size(); ++k) {
+        const double h = p.grid(k).h;
         const std::size_t cells = p.layout.cells(k);
         const std::size_t edge = std::max<std::size_t>(1, cells / 20);
         const double* g = y + p.layout.g(k);

@@ -11,12 +11,17 @@
 
 namespace dln::pde::fp {
 
-// The co-moving grid in xi, shared by every class: cell centres and interior faces.
+// A class's co-moving grid in xi: uniform on [-half_width, half_width], cell centres and
+// interior faces. Every class starts on pde.width; a class whose balance has collapsed is moved
+// to a narrower one that ends where the drift confines its mass (fp_extent.hpp).
 struct Grid {
     std::size_t cells = 0;
     double half_width = 0.0, h = 0.0;
     std::vector<double> centre, face;
 };
+
+// The uniform grid of `cells` cells on [-half_width, half_width].
+Grid uniform_grid(std::size_t cells, double half_width);
 
 // Where each class's unknowns lie in the state vector: its cells' g, then m, log v and log Q.
 // Every class has the grid's cell count for now; the offsets are asked per class so that
@@ -41,9 +46,11 @@ private:
 struct Problem {
     bool linear = false;
     double kappa = 0.0, lr = 0.0, noise = 0.0;
+    double width = 0.0;  // pde.width: every class's initial half-width, and the widest any may have
     std::vector<CoordinateClass> classes;
-    Grid grid;
+    std::vector<Grid> grids;  // [class]
     StateLayout layout;
+    const Grid& grid(std::size_t k) const { return grids[k]; }
 };
 
 // Checks the spec (std::invalid_argument) and lays out the grid and the state.

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "dln/pde/fp_bordered_jacobian.hpp"
+#include "dln/pde/fp_extent.hpp"
 #include "dln/pde/fp_jacobian_free.hpp"
 #include "dln/pde/fp_residual.hpp"
 #include "dln/pde/fp_risk.hpp"
@@ -40,6 +41,7 @@ struct Stepper {
     bool robust = false;           // on the fallback (fp_jacobian_free.hpp)
     bool refresh = false;          // re-assemble at the next Newton iterate, whatever the step
     int failures_in_a_row = 0;     // failed Newton solves since the last accepted step
+    std::size_t fallback_entries = 0;
     // The fallback is temporary: after robust_period accepted steps on it the analytic LU is
     // tried again, on probation for as many steps. A failure before the first of them is accepted
     // goes straight back; falling back again during probation doubles the period; a probation
@@ -54,6 +56,7 @@ struct Stepper {
         PetscFunctionBeginUser;
         robust = on;
         refresh = true;
+        if (on) ++fallback_entries;
         PetscCall(KSPSetType(ksp, on ? KSPGMRES : KSPPREONLY));
         PetscFunctionReturn(0);
     }
@@ -227,7 +230,7 @@ PetscErrorCode post_step(TS ts) {
 
 }  // namespace
 
-Integration integrate(const Problem& p, const PdeSpec& spec, const std::vector<double>& times, double risk_limit,
+Integration integrate(Problem& p, const PdeSpec& spec, const std::vector<double>& times, double risk_limit,
                       const std::atomic<bool>* cancel, std::vector<double>& state,
                       const std::function<void(const double*)>& at_snapshot) {
     const auto n = static_cast<PetscInt>(p.layout.size());
@@ -301,6 +304,7 @@ Integration integrate(const Problem& p, const PdeSpec& spec, const std::vector<d
         s.weight_rtol = rtol;
     }
 
+    std::size_t extent_changes = 0;
     for (std::size_t j = 1; j < times.size() && !s.diverged; ++j) {
         check(TSSetMaxTime(ts, times[j]), "TSSetMaxTime");
         check(TSSolve(ts, y), "TSSolve");
@@ -316,6 +320,19 @@ Integration integrate(const Problem& p, const PdeSpec& spec, const std::vector<d
         check(VecGetArrayRead(y, &now), "VecGetArrayRead");
         at_snapshot(now);
         check(VecRestoreArrayRead(y, &now), "VecRestoreArrayRead");
+        if (j + 1 < times.size()) {
+            PetscScalar* state_now;
+            check(VecGetArray(y, &state_now), "VecGetArray");
+            const std::size_t changed = adapt_extents(p, state_now, times[j + 1] - times[j]);
+            check(VecRestoreArray(y, &state_now), "VecRestoreArray");
+            if (changed > 0) {
+                // The state jumped: the integrator's history (ARKIMEX 4's explicit first stage
+                // reuses the last step's derivative) and the LU are the old grid's.
+                extent_changes += changed;
+                s.refresh = true;
+                check(TSRestartStep(ts), "TSRestartStep");
+            }
+        }
     }
     const PetscScalar* last;
     check(VecGetArrayRead(y, &last), "VecGetArrayRead");
@@ -325,6 +342,8 @@ Integration integrate(const Problem& p, const PdeSpec& spec, const std::vector<d
     PetscInt steps;
     check(TSGetStepNumber(ts, &steps), "TSGetStepNumber");
     out.steps = static_cast<std::size_t>(steps);
+    out.fallback_entries = s.fallback_entries;
+    out.extent_changes = extent_changes;
     out.diverged = s.diverged;
     out.diverged_at = s.diverged_at;
     return out;
