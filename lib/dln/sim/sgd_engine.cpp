@@ -65,9 +65,8 @@ inline void widen_lanes(const float* z, const double* scale, double* out) {
 
 // One chunk of one member: the update with x (coefficient g = 2 lr r for u2v2, lr r otherwise),
 // then the new state's sum lambda (w - beta*)^2 and <next, w - beta*> into the partial sums.
-// Widen (streamed layout, one member): x and next are not given but formed here from the float
-// draws z and z_next, as double(z) * scale, the generator's own product (widen_chunk's, which a
-// batch uses instead, once for all its members).
+// Widen (streamed layout; u2v2 and uv): x and next are not given but formed here from the float
+// draws z and z_next, as double(z) * scale, the generator's own product, so the same bits.
 template <Parametrization P, bool Isotropic, bool Widen = false>
 DLN_NOINLINE void update_chunk(double g, const double* __restrict x, const double* __restrict next,
                          const double* __restrict beta, const double* __restrict lambda, double* __restrict u,
@@ -177,7 +176,6 @@ DLN_NOINLINE void widen_chunk(const float* __restrict z, const double* __restric
 }
 
 // z_{k+1} of one chunk over z_k, once the kernel has read z_k.
-
 DLN_NOINLINE void store_chunk(const float* __restrict from, float* __restrict to) {
     for (std::size_t k = 0; k < kChunk; ++k) to[k] = from[k];
 }
@@ -208,18 +206,20 @@ SgdEngine::SgdEngine(Problem problem, Parametrization parametrization, std::span
       layout_(layout) {
     const std::size_t padded = chunks_ * kChunk;
     const bool two = param_ != Parametrization::linear;
+    const bool sparse = sparse_enough(problem_.beta);
     if (layout_ == Layout::automatic) {
         // The bytes of one resident step (per padded coordinate: both samples, a dense beta*,
         // lambda and sqrt(lambda/d) unless isotropic, each member's state).
-        const std::size_t arrays = 2 + (sparse_enough(problem_.beta) ? 0 : 1) + (isotropic_ ? 0 : 2) +
+        const std::size_t arrays = 2 + (sparse ? 0 : 1) + (isotropic_ ? 0 : 2) +
                                    members.size() * (two ? 2 : 1);
         const bool fits = sizeof(double) * padded * arrays <= kResidentBytes;
         layout_ = fits || members.size() > 1 ? Layout::resident : Layout::streamed;
     }
     const bool streamed = layout_ == Layout::streamed;
     // Arrays 0-4 are scale, lambda, beta and the two sample buffers (streamed: the L1 chunks of
-    // x_k and x_{k+1}, then z in slot 7); then each member's u and v, which are used one member
-    // at a time, so all members share the slots 5 and 6.
+    // x_k and x_{k+1} for linear's kernel, then z in slot 7 and the L1 chunk of z_{k+1}); then
+    // each member's u and v, which are used one member at a time, so all members share the
+    // slots 5 and 6.
     std::vector<unsigned> slots = {0, 1, 2, 3, 4};
     std::vector<std::size_t> lengths = {padded, padded, padded, streamed ? kChunk : padded, streamed ? kChunk : padded};
     if (streamed) {
@@ -259,7 +259,7 @@ SgdEngine::SgdEngine(Problem problem, Parametrization parametrization, std::span
     // Isotropic data: every whole chunk's scale is sqrt(1/d), one L1-resident chunk of it
     // (uniform_, the same bits as sqrt(lambda_i / d) with lambda_i = 1) instead of a stream.
     uniform_.assign(kChunk, std::sqrt(1.0 / d));
-    if (sparse_enough(problem_.beta)) {
+    if (sparse) {
         sparse_beta_ = true;
         beta_chunk_.assign(kChunk, 0.0);
         for (std::size_t c = 0; c < chunks_; ++c) {
