@@ -65,7 +65,7 @@ inline void widen_lanes(const float* z, const double* scale, double* out) {
 
 // One chunk of one member: the update with x (coefficient g = 2 lr r for u2v2, lr r otherwise),
 // then the new state's sum lambda (w - beta*)^2 and <next, w - beta*> into the partial sums.
-// Widen (streamed layout; u2v2 and uv): x and next are not given but formed here from the float
+// Widen (streamed layout): x and next are not given but formed here from the float
 // draws z and z_next, as double(z) * scale, the generator's own product, so the same bits.
 template <Parametrization P, bool Isotropic, bool Widen = false>
 DLN_NOINLINE void update_chunk(double g, const double* __restrict x, const double* __restrict next,
@@ -76,9 +76,13 @@ DLN_NOINLINE void update_chunk(double g, const double* __restrict x, const doubl
 #define DLN_X(k, j) (Widen ? xw[j] : x[k])
 #define DLN_NEXT(k, j) (Widen ? nw[j] : next[k])
     if constexpr (P == Parametrization::linear) {
-        static_assert(!Widen, "linear: x is widened for it by widen_chunk");
-        // The update and the sums in two loops: written as one, GCC 12 leaves it scalar.
+        // The update and the sums in two loops: written as one, GCC 12 leaves it scalar (and
+        // the first, with x widened in it, too: x is widened into delta beforehand).
         alignas(64) double delta[kChunk];
+        if constexpr (Widen) {
+            for (std::size_t i = 0; i < kChunk; i += kLanes) widen_lanes(z + i, scale + i, delta + i);
+            x = delta;
+        }
         for (std::size_t k = 0; k < kChunk; ++k) {
             const double w = u[k] - g * x[k];  // w - lr r x
             u[k] = w;
@@ -90,10 +94,12 @@ DLN_NOINLINE void update_chunk(double g, const double* __restrict x, const doubl
             q[j] = inner[j];
         }
         for (std::size_t i = 0; i < kChunk; i += kLanes) {
+            double nw[kLanes];
+            if constexpr (Widen) widen_lanes(z_next + i, scale + i, nw);
             for (std::size_t j = 0; j < kLanes; ++j) {
                 const double d = delta[i + j];
                 r[j] = std::fma(Isotropic ? d : lambda[i + j] * d, d, r[j]);
-                q[j] = std::fma(next[i + j], d, q[j]);
+                q[j] = std::fma(DLN_NEXT(i + j, j), d, q[j]);
             }
         }
         for (std::size_t j = 0; j < kLanes; ++j) {
@@ -371,21 +377,12 @@ void SgdEngine::step_as() {
         const double* beta = chunk_beta(c);
         if constexpr (L == Layout::streamed) {
             stream_.gaussian_chunk(rng::SampleStream::kSamplePurpose, k + 1, c, nullptr, nullptr, z_next_chunk_);
-            // Linear's two-loop kernel takes x widened beforehand, into two L1 chunks.
-            if constexpr (P == Parametrization::linear) {
-                widen_chunk(z_ + off, scale, x_chunk_);
-                widen_chunk(z_next_chunk_, scale, next_chunk_);
-            }
             for (std::size_t b = 0; b < members_.size(); ++b) {
                 auto& m = members_[b];
                 if (!m.live) continue;
-                if constexpr (P == Parametrization::linear) {
-                    update_chunk<P, Isotropic>(m.g, x_chunk_, next_chunk_, beta, lambda_ + off, m.u + off, nullptr,
-                                               m.risk_sum, m.inner_sum);
-                } else {
-                    update_chunk<P, Isotropic, true>(m.g, nullptr, nullptr, beta, lambda_ + off, m.u + off, m.v + off,
-                                                     m.risk_sum, m.inner_sum, z_ + off, z_next_chunk_, scale);
-                }
+                update_chunk<P, Isotropic, true>(m.g, nullptr, nullptr, beta, lambda_ + off, m.u + off,
+                                                 P == Parametrization::linear ? nullptr : m.v + off, m.risk_sum,
+                                                 m.inner_sum, z_ + off, z_next_chunk_, scale);
             }
             store_chunk(z_next_chunk_, z_ + off);
         } else {
