@@ -81,9 +81,10 @@ public:
     // kernel cost more than that saved (B = 4, d = 10^4 .. 10^5: 0.37 against 0.35 ns per
     // update, AMD EPYC Zen 5, 2026-12-01). The results do not depend on the layout.
     enum class Layout { automatic, resident, streamed };
-    // A little under this machine's 1 MiB of L2 per core (AMD EPYC Zen 5): one u2v2 member at
-    // d = 10^4 (400 KB) costs the same in both layouts, at 3 10^4 streamed is 12% faster
-    // (2026-12-01).
+    // A little under this machine's 1 MiB of L2 per core (AMD EPYC Zen 5): one u2v2 member
+    // (`sgd_layout/L/1/d`, min of 5, 2026-12-01, load ~2.3) costs 0.586 / 0.584 ns per
+    // coordinate resident / streamed at d = 10^4 (400 KB resident), 0.623 / 0.568 at 2 10^4,
+    // 0.692 / 0.591 at 3 10^4; the switch falls at d ~ 19,700.
     static constexpr std::size_t kResidentBytes = std::size_t{768} << 10;
 
     // Memory: 2 B padded d doubles for the networks (B for linear) in the state, the sample
