@@ -9,6 +9,8 @@
 //   sde_step/<param>/d          one SDE step (dt = 1/d), the same data; "s_per_coord" per coordinate
 //   sgd_batch/B/d               one lockstep step of B = 1, 4, 8, 16 u2v2 points (SgdEngine: one group of
 //                               simulate_sgd_batch); "s_per_update" per coordinate-update per point
+//   sgd_layout/L/B/d            sgd_batch's step with the engine's sample layout forced (L = 0 resident,
+//                               1 streamed), B = 1 or 4: where the automatic choice should cross over
 //   sgd_batch_run/B/d           simulate_sgd_batch for 200 steps, in its cache-sized groups, with
 //                               set-up and snapshots; "s_per_update" as above
 //   pde_defaults                `dln run --method pde` at the defaults, without process start-up
@@ -84,6 +86,19 @@ void sgd_batch(benchmark::State& state) {
     per_unit(state, "s_per_update", static_cast<double>(dim * batch));
 }
 
+void sgd_layout(benchmark::State& state) {
+    using Engine = dln::sim::SgdEngine;
+    const auto layout = state.range(0) == 0 ? Engine::Layout::resident : Engine::Layout::streamed;
+    const auto batch = static_cast<std::size_t>(state.range(1));
+    const auto dim = static_cast<std::size_t>(state.range(2));
+    std::vector<Engine::MemberSpec> members;
+    for (std::size_t m = 0; m < batch; ++m) members.push_back({0.2 + 0.6 * static_cast<double>(m % 4) / 3.0, 0.05});
+    const dln::rng::SampleStream stream(1, dim, 0);
+    Engine engine(dln::sim::make_problem({}, dim, stream), Parametrization::u2v2, members, stream, layout);
+    for (auto _ : state) engine.step();
+    per_unit(state, "s_per_update", static_cast<double>(dim * batch));
+}
+
 // simulate_sgd_batch itself (its cache-sized groups, snapshots and all) for 200 steps of B points.
 void sgd_batch_run(benchmark::State& state) {
     const auto batch = static_cast<std::size_t>(state.range(0));
@@ -135,6 +150,8 @@ void register_all() {
         benchmark::RegisterBenchmark(("sde_step/" + name).c_str(), sde_step, param)->RangeMultiplier(10)->Range(1000, 1000000);
     }
     benchmark::RegisterBenchmark("sgd_batch", sgd_batch)->ArgsProduct({{1, 4, 8, 16}, {1000, 10000, 100000}});
+    benchmark::RegisterBenchmark("sgd_layout", sgd_layout)
+        ->ArgsProduct({{0, 1}, {1, 4}, {3000, 10000, 20000, 30000, 50000, 100000, 1000000}});
     benchmark::RegisterBenchmark("sgd_batch_run", sgd_batch_run)->ArgsProduct({{16}, {1000, 10000, 100000}})->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark("pde_defaults", pde_defaults)->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark("pde_long_time", pde_long_time)->Unit(benchmark::kMillisecond);

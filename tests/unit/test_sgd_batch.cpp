@@ -249,3 +249,89 @@ TEST_CASE("SGD trajectories are the bits of the kernel before the memory-traffic
         CHECK(h == c.expected);
     }
 }
+
+// The engine keeps the sample in one of two layouts, chosen by d and the batch size (resident:
+// x in doubles, in place; streamed: z in float, widened per chunk). The floating-point operations
+// are the same, so every step's risk and residual, the samples and the final states must be the
+// same bits whichever layout runs, at any d: here both are forced, at sizes on either side of
+// the automatic choice and of the sparse beta* (d >= 2^15), for every parametrization, spectrum
+// and target, alone and in a batch with a diverging member.
+TEST_CASE("the streamed sample layout gives the resident layout's bits", "[sim][batch][layout]") {
+    using dln::model::Spectrum;
+    using dln::model::TargetLaw;
+    using dln::sim::SgdEngine;
+    struct Case {
+        Spectrum spectrum;
+        TargetLaw target;
+        double sparsity;
+        double noise;
+        std::size_t dim;
+    };
+    const Case cases[] = {
+        {Spectrum::isotropic, TargetLaw::constant, 0.1, 0.0, 300},
+        {Spectrum::powerlaw, TargetLaw::gaussian, 0.2, 0.3, 1000},
+        {Spectrum::marchenko_pastur, TargetLaw::rademacher, 1.0, 0.0, 513},
+        {Spectrum::isotropic, TargetLaw::rademacher, 0.1, 0.1, 40000},
+        {Spectrum::powerlaw, TargetLaw::constant, 0.1, 0.0, 33000},
+        {Spectrum::isotropic, TargetLaw::gaussian, 1.0, 0.0, 32768},
+    };
+    const std::vector<std::vector<SgdEngine::MemberSpec>> batches = {{{0.5, 0.1}}, {{0.4, 0.1}, {1.1, 0.3}, {9.0, 0.2}}};
+    for (auto param : {Parametrization::u2v2, Parametrization::uv, Parametrization::linear}) {
+        for (const auto& c : cases) {
+            for (const auto& members : batches) {
+                INFO("param " << static_cast<int>(param) << " spectrum " << static_cast<int>(c.spectrum) << " d "
+                              << c.dim << " members " << members.size());
+                dln::model::DataSpec data;
+                data.spectrum = c.spectrum;
+                data.exponent = 0.5;
+                data.ratio = 0.3;
+                data.target = c.target;
+                data.sparsity = c.sparsity;
+                data.noise = c.noise;
+                const dln::rng::SampleStream stream(5, c.dim, 2);
+                const auto problem = dln::sim::make_problem(data, c.dim, stream);
+                SgdEngine resident(problem, param, members, stream, SgdEngine::Layout::resident);
+                SgdEngine streamed(problem, param, members, stream, SgdEngine::Layout::streamed);
+                REQUIRE(resident.layout() == SgdEngine::Layout::resident);
+                REQUIRE(streamed.layout() == SgdEngine::Layout::streamed);
+                const auto same = [](std::span<const double> a, std::span<const double> b) {
+                    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
+                };
+                const auto same_scalar = [](double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; };
+                CHECK(same(resident.last_sample(), streamed.last_sample()));  // zeros before the first step
+                bool all_same = true;
+                const std::size_t steps = c.dim > 10000 ? 40 : 2 * c.dim;
+                for (std::size_t k = 0; k < steps; ++k) {
+                    for (std::size_t m = 0; m < members.size(); ++m) {
+                        all_same = all_same && same_scalar(resident.risk(m), streamed.risk(m)) &&
+                                   same_scalar(resident.residual(m), streamed.residual(m));
+                    }
+                    resident.step();
+                    streamed.step();
+                    if (k % 17 == 0) all_same = all_same && same(resident.last_sample(), streamed.last_sample());
+                }
+                CHECK(all_same);
+                for (std::size_t m = 0; m < members.size(); ++m) {
+                    CHECK(same(resident.u(m), streamed.u(m)));
+                    CHECK(same(resident.v(m), streamed.v(m)));
+                }
+            }
+        }
+    }
+}
+
+TEST_CASE("the engine streams the sample of one member whose step outgrows the L2 budget", "[sim][batch][layout]") {
+    using dln::sim::SgdEngine;
+    const dln::rng::SampleStream small_stream(1, 1000, 0), large_stream(1, 100000, 0);
+    const std::vector<SgdEngine::MemberSpec> one = {{0.5, 0.1}}, sixteen(16, {0.5, 0.1});
+    const auto small = dln::sim::make_problem({}, 1000, small_stream);
+    const auto large = dln::sim::make_problem({}, 100000, large_stream);
+    // d = 1000, B = 1: 5 arrays of 1024 doubles, 40 KiB. B = 16: 35 arrays, 280 KiB.
+    CHECK(SgdEngine(small, Parametrization::u2v2, one, small_stream).layout() == SgdEngine::Layout::resident);
+    CHECK(SgdEngine(small, Parametrization::u2v2, sixteen, small_stream).layout() == SgdEngine::Layout::resident);
+    // d = 10^5, B = 1: 4 arrays (beta* sparse at s = 0.1) of 100096 doubles, 3.1 MiB; a batch
+    // stays resident whatever its size.
+    CHECK(SgdEngine(large, Parametrization::u2v2, one, large_stream).layout() == SgdEngine::Layout::streamed);
+    CHECK(SgdEngine(large, Parametrization::linear, one, large_stream).layout() == SgdEngine::Layout::streamed);
+    CHECK(SgdEngine(large, Parametrization::u2v2, sixteen, large_stream).layout() == SgdEngine::Layout::resident);
+}

@@ -49,9 +49,11 @@ void SampleStream::fill_brownian(std::span<double> out, std::uint64_t step) cons
 namespace {
 
 // Box-Muller (in float, rng/portable_math.hpp) of one chunk's words, widened to double and
-// times scale[i] if Scaled (the product rounded after z, as double(z) * scale would be).
-template <bool Scaled>
-void box_muller_chunk(const std::uint32_t* words, const double* __restrict scale, double* __restrict out) {
+// times scale[i] if Scaled (the product rounded after z, as double(z) * scale would be); or,
+// if Standard, only the float z, into standard.
+template <bool Scaled, bool Standard>
+void box_muller_chunk(const std::uint32_t* words, const double* __restrict scale, double* __restrict out,
+                      float* __restrict standard) {
     const std::uint32_t* w0 = words;
     const std::uint32_t* w1 = words + kCounters;
     const std::uint32_t* w2 = words + 2 * kCounters;
@@ -72,7 +74,13 @@ void box_muller_chunk(const std::uint32_t* words, const double* __restrict scale
             float c, s;
             math::sincos_turn_float(angle[j], c, s);
             const float radius = std::sqrt(squared[j]);
-            const double zc = static_cast<double>(radius * c), zs = static_cast<double>(radius * s);
+            const float fc = radius * c, fs = radius * s;
+            if constexpr (Standard) {
+                standard[2 * half * kCounters + j] = fc;
+                standard[(2 * half + 1) * kCounters + j] = fs;
+                continue;
+            }
+            const double zc = static_cast<double>(fc), zs = static_cast<double>(fs);
             if constexpr (Scaled) {
                 cos_out[j] = zc * scale[2 * half * kCounters + j];
                 sin_out[j] = zs * scale[(2 * half + 1) * kCounters + j];
@@ -87,14 +95,16 @@ void box_muller_chunk(const std::uint32_t* words, const double* __restrict scale
 }  // namespace
 
 void SampleStream::gaussian_chunk(std::uint16_t purpose, std::uint64_t step, std::uint64_t chunk, double* out,
-                                  const double* scale) const {
+                                  const double* scale, float* standard) const {
     alignas(64) std::uint32_t words[4 * kCounters];
     detail::philox4x32_10_run(static_cast<std::uint32_t>(chunk * kCounters), static_cast<std::uint32_t>(step),
                               step_high_and_purpose(step, purpose), dim_, seed_, replicate_, kCounters, words);
-    if (scale != nullptr) {
-        box_muller_chunk<true>(words, scale, out);
+    if (standard != nullptr) {
+        box_muller_chunk<false, true>(words, nullptr, nullptr, standard);
+    } else if (scale != nullptr) {
+        box_muller_chunk<true, false>(words, scale, out, nullptr);
     } else {
-        box_muller_chunk<false>(words, nullptr, out);
+        box_muller_chunk<false, false>(words, nullptr, out, nullptr);
     }
 }
 

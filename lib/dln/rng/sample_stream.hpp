@@ -39,9 +39,12 @@ public:
     // The kChunk Gaussians of coordinates [kChunk chunk, kChunk (chunk + 1)) of step k, for the
     // simulators' blocked kernels (fill_gaussians is this, chunk after chunk). Coordinates at or
     // beyond dim are drawn like the others; callers ignore them. With scale (kChunk factors),
-    // out[i] = z_i * scale[i], rounded as that product would be.
+    // out[i] = z_i * scale[i], rounded as that product would be. With standard (then out and
+    // scale are ignored), only standard[i] = z_i as the float it is computed in: double(z_i) is
+    // the draw exactly, so double(standard[i]) * scale[i] is the out[i] above bit for bit, and a
+    // caller may keep the draw in half the bytes and scale it later.
     void gaussian_chunk(std::uint16_t purpose, std::uint64_t step, std::uint64_t chunk, double* out,
-                        const double* scale = nullptr) const;
+                        const double* scale = nullptr, float* standard = nullptr) const;
 
     // The standard Gaussians of the homogenized SDE's Brownian increments at step k (one per
     // coordinate), from a stream of their own: dB_i = sqrt(dt) z_i.

@@ -9,9 +9,25 @@
 //   - per chunk: draw the chunk of x_{k+1} (once for all members, kept in L1), then for each
 //     member update the chunk of (u, v) with x_k, and accumulate the new state's risk and
 //     <x_{k+1}, w - beta*> (the next residual) while the chunk is in registers.
-// So x is stored (two buffers of d doubles), never regenerated, and w - beta* is never stored.
+// So x is stored, never regenerated, and w - beta* is never stored.
 // Sums use 8 partial sums in a fixed order, so they do not depend on the vector width either.
 // No allocation after construction.
+//
+// Where x is stored is the engine's Layout, chosen by the bytes a step would touch and the
+// number of members (issue 14):
+//   - resident, while those bytes fit in L2 (kResidentBytes): x_k and x_{k+1} in two arrays of
+//     d doubles, which the kernel reads in place. Per coordinate and step: x_k read (8 B),
+//     x_{k+1} written (8, plus 8 allocated when it comes from beyond L2), beta* (8; sparse
+//     ~9 s), lambda and sqrt(lambda/d) unless isotropic (16), each member's u and v (32; 16 for
+//     linear). Cheapest in instructions, so fastest while it is all in L2.
+//   - streamed, beyond, for one member: the sample is kept as the standard Gaussian z in float,
+//     one array of d floats (the generator computes z in float, so this is exact:
+//     double(z) * sqrt(lambda/d) is x bit for bit). Per chunk the generator writes z_{k+1} into
+//     an L1 chunk, the kernel widens z_k and z_{k+1} to x as it reads them, and z_{k+1} then
+//     replaces z_k: 4 B read and 4 written per coordinate for the sample instead of 24. For
+//     u2v2, isotropic data and s = 0.1: ~41 B per coordinate-step instead of ~57.
+// The kernel and every floating-point operation are the same in both layouts, so are the bits
+// (test_sgd_batch pins one against the other).
 #pragma once
 
 #include <cstddef>
@@ -37,17 +53,17 @@ namespace dln::sim {
 class StaggeredArrays {
 public:
     StaggeredArrays() = default;
-    // slots[j] in [0, 8): the 512-byte offset of array j within its 4 KiB page.
-    StaggeredArrays(std::span<const unsigned> slots, std::size_t length);
-    double* operator[](std::size_t j) const { return block_.get() + j * stride_ + offset_[j]; }
+    // slots[j] in [0, 8): the 512-byte offset of array j within its 4 KiB page; lengths[j]
+    // its length in doubles.
+    StaggeredArrays(std::span<const unsigned> slots, std::span<const std::size_t> lengths);
+    double* operator[](std::size_t j) const { return block_.get() + start_[j]; }
 
 private:
     struct Free {
         void operator()(double* p) const noexcept { ::operator delete(p, std::align_val_t{4096}); }
     };
     std::unique_ptr<double[], Free> block_;
-    std::size_t stride_ = 0;             // doubles per array, its page offset included
-    std::vector<std::size_t> offset_;    // doubles
+    std::vector<std::size_t> start_;  // doubles from the block's start
 };
 
 class SgdEngine {
@@ -59,12 +75,25 @@ public:
         double alpha;
     };
 
-    // Memory: (2 + 2 B) padded d doubles for the networks ((2 + B) for linear) in the state and
-    // the two sample buffers, plus 3 padded d doubles of per-replicate constants (sqrt(lambda/d),
-    // lambda, beta*) and the problem itself (2 d): about 8 (2 B + 7) d bytes in all, e.g.
-    // 2.4 MB for B = 16 at d = 10^4 and 312 MB at d = 10^6 (padded d: d rounded up to 256).
+    // Where the sample lives (see the top of this file); automatic: streamed for one member
+    // whose resident step would touch more than kResidentBytes, resident otherwise. A batch
+    // stays resident: its members share the sample's bytes, and widening z in every member's
+    // kernel cost more than that saved (B = 4, d = 10^4 .. 10^5: 0.37 against 0.35 ns per
+    // update, AMD EPYC Zen 5, 2026-12-01). The results do not depend on the layout.
+    enum class Layout { automatic, resident, streamed };
+    // A little under this machine's 1 MiB of L2 per core (AMD EPYC Zen 5): one u2v2 member
+    // (`sgd_layout/L/1/d`, min of 5, 2026-12-01, load ~2.3) costs 0.586 / 0.584 ns per
+    // coordinate resident / streamed at d = 10^4 (400 KB resident), 0.623 / 0.568 at 2 10^4,
+    // 0.692 / 0.591 at 3 10^4; the switch falls at d ~ 19,700.
+    static constexpr std::size_t kResidentBytes = std::size_t{768} << 10;
+
+    // Memory: 2 B padded d doubles for the networks (B for linear) in the state, the sample
+    // (resident: 2 padded d doubles; streamed: padded d floats), 3 padded d doubles of
+    // per-replicate constants (sqrt(lambda/d), lambda, beta*) and the problem itself (2 d): about
+    // 8 (2 B + 7) d bytes in all when resident, 8 (2 B + 5.5) d streamed, e.g. 2.4 MB for B = 16
+    // at d = 10^4 and 60 MB for B = 1 at d = 10^6 (padded d: d rounded up to 256).
     SgdEngine(Problem problem, model::Parametrization parametrization, std::span<const MemberSpec> members,
-              rng::SampleStream stream);
+              rng::SampleStream stream, Layout layout = Layout::automatic);
 
     // One SGD step for every live member, on the sample of step steps_taken().
     void step();
@@ -81,8 +110,12 @@ public:
     double residual(std::size_t m) const { return members_[m].residual; }
     std::span<const double> u(std::size_t m) const { return {members_[m].u, dim_}; }
     std::span<const double> v(std::size_t m) const;
-    // The sample x of the last step taken (x = sqrt(lambda/d) z).
-    std::span<const double> last_sample() const { return {x_, dim_}; }
+    // The sample x of the last step taken (x = sqrt(lambda/d) z; zeros before the first step).
+    // Streamed, it is drawn again from the stream, into a buffer allocated at the first call:
+    // for tests, not for a step loop.
+    std::span<const double> last_sample() const;
+    // resident or streamed: the layout in use.
+    Layout layout() const { return layout_; }
     model::Observables observe(std::size_t m, double threshold) const;
     const Problem& problem() const { return problem_; }
     model::Parametrization parametrization() const { return param_; }
@@ -104,10 +137,12 @@ private:
     const double* chunk_scale(std::size_t c) const;
     const double* chunk_beta(std::size_t c);
     void release_beta(std::size_t c);
-    template <model::Parametrization P, bool Isotropic>
+    template <model::Parametrization P, bool Isotropic, Layout L>
     void step_as();
-    template <model::Parametrization P, bool Isotropic>
+    template <model::Parametrization P, bool Isotropic, Layout L>
     void start_as();
+    template <bool Start>
+    void dispatch();
 
     Problem problem_;
     model::Parametrization param_;
@@ -115,12 +150,20 @@ private:
     std::size_t dim_;
     std::size_t chunks_;
     bool isotropic_;
+    Layout layout_;
     StaggeredArrays arrays_;  // all of the arrays below
     double* scale_;   // sqrt(lambda_i / d); 0 on the padding, so padded x are 0
     double* lambda_;  // 0 on the padding
     double* beta_;    // 0 on the padding
-    double* x_;       // x of the last step taken
-    double* ahead_;   // x of the next step, drawn by the last pass
+    // Resident: x of the last step taken, and of the next step, drawn by the last pass.
+    double* x_ = nullptr;
+    double* ahead_ = nullptr;
+    // Streamed: z of the next step (padded d floats), and the L1 chunks of x_k and x_{k+1}.
+    float* z_ = nullptr;
+    float* z_next_chunk_ = nullptr;  // kChunk floats: z_{k+1} of the chunk being stepped
+    double* x_chunk_ = nullptr;
+    double* next_chunk_ = nullptr;
+    mutable std::vector<double> last_sample_;  // streamed: last_sample()'s buffer
     std::vector<double> uniform_;  // kChunk doubles sqrt(1/d): the scale of isotropic data
     // A sparse beta* (d >= 2^15, under 4/9 nonzero): chunk c's nonzeros are beta_value_[j] at
     // beta_pos_[j] within the chunk, j in [beta_first_[c], beta_first_[c + 1]). The step then
