@@ -94,8 +94,8 @@ void remap(const Grid& from, const double* g_from, const Grid& to, double* g_to,
     std::size_t j = 0;
     for (std::size_t i = 0; i < to.cells; ++i) {
         // The new cell's ends in the old coordinate (exactly the new ones when the map is the identity).
-        const double a = (-to.half_width + static_cast<double>(i) * to.h - shift) / scale,
-                     b = (-to.half_width + static_cast<double>(i + 1) * to.h - shift) / scale;
+        const double start = -to.half_width + static_cast<double>(i) * to.h;
+        const double a = (start - shift) / scale, b = (start + to.h - shift) / scale;
         double integral = 0.0;
         while (j < n && -from.half_width + static_cast<double>(j + 1) * from.h <= a) ++j;
         for (std::size_t l = j; l < n; ++l) {
