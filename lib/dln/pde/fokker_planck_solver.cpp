@@ -44,6 +44,7 @@ PdeTrajectory FokkerPlanckSolver::run(const sim::RunSpec& spec) {
     out.steps = result.steps;
     out.fallback_entries = result.fallback_entries;
     out.extent_changes = result.extent_changes;
+    out.frame_changes = result.frame_changes;
     out.diverged = result.diverged;
     out.diverged_at = result.diverged_at;
     model::Observables missing;

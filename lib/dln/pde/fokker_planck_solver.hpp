@@ -76,6 +76,7 @@ struct PdeTrajectory : sim::Trajectory {
     std::size_t steps = 0;                               // accepted TS steps
     std::size_t fallback_entries = 0;                    // switches to the Jacobian-free fallback
     std::size_t extent_changes = 0;                      // class grids resized at snapshots
+    std::size_t frame_changes = 0;                       // class frames re-centred on their density at snapshots
     PdeAccuracy accuracy;                                // filled by solve_pde_to_tolerance
 };
 

@@ -82,7 +82,7 @@ double needed_half_width(const Problem& p, std::size_t k, const double* y, doubl
     return std::min(need, p.width);
 }
 
-void remap(const Grid& from, const double* g_from, const Grid& to, double* g_to) {
+void remap(const Grid& from, const double* g_from, const Grid& to, double* g_to, double shift, double scale) {
     const std::size_t n = from.cells;
     std::vector<double> slope(n, 0.0);  // minmod of the one-sided differences, per unit of xi
     for (std::size_t j = 1; j + 1 < n; ++j) {
@@ -93,7 +93,9 @@ void remap(const Grid& from, const double* g_from, const Grid& to, double* g_to)
     for (std::size_t j = 0; j < n; ++j) old_mass += g_from[j] * from.h;
     std::size_t j = 0;
     for (std::size_t i = 0; i < to.cells; ++i) {
-        const double a = -to.half_width + static_cast<double>(i) * to.h, b = a + to.h;
+        // The new cell's ends in the old coordinate (exactly the new ones when the map is the identity).
+        const double start = -to.half_width + static_cast<double>(i) * to.h;
+        const double a = (start - shift) / scale, b = (start + to.h - shift) / scale;
         double integral = 0.0;
         while (j < n && -from.half_width + static_cast<double>(j + 1) * from.h <= a) ++j;
         for (std::size_t l = j; l < n; ++l) {
@@ -102,7 +104,7 @@ void remap(const Grid& from, const double* g_from, const Grid& to, double* g_to)
             const double lo = std::max(a, left) - from.centre[l], hi = std::min(b, right) - from.centre[l];
             if (hi > lo) integral += g_from[l] * (hi - lo) + 0.5 * slope[l] * (hi * hi - lo * lo);
         }
-        g_to[i] = integral / to.h;
+        g_to[i] = integral / to.h;  // the mass in the new cell per unit of xi' (rescaled below)
         new_mass += integral;
     }
     if (new_mass > 0.0) {
@@ -130,6 +132,36 @@ std::size_t adapt_extents(Problem& p, double* y, double interval) {
         Grid resized = uniform_grid(p.layout.cells(k), next);
         remap(grid, g.data(), resized, cls_g);
         p.grids[k] = std::move(resized);
+        ++changed;
+    }
+    return changed;
+}
+
+std::size_t recentre_frames(const Problem& p, double* y) {
+    std::size_t changed = 0;
+    std::vector<double> g;
+    for (std::size_t k = 0; k < p.classes.size(); ++k) {
+        const Grid& grid = p.grid(k);
+        double* cls_g = y + p.layout.g(k);
+        const std::size_t cells = p.layout.cells(k);
+        double mass = 0.0, mean = 0.0;
+        for (std::size_t j = 0; j < cells; ++j) {
+            mass += cls_g[j];
+            mean += cls_g[j] * grid.centre[j];
+        }
+        mean /= mass;
+        double variance = 0.0;
+        for (std::size_t j = 0; j < cells; ++j) variance += cls_g[j] * (grid.centre[j] - mean) * (grid.centre[j] - mean);
+        variance /= mass;
+        if (!(std::abs(mean) > recentre_offset || variance > recentre_spread || variance * recentre_spread < 1.0)) continue;
+        // x = m + s xi = m' + s' xi' with m' = m + s E xi, s' = s sqrt(Var xi): xi' = (xi - E xi) / sqrt(Var xi).
+        const double deviation = std::sqrt(variance);
+        double& m = y[p.layout.mean(k)];
+        double& log_v = y[p.layout.log_variance(k)];
+        g.assign(cls_g, cls_g + cells);
+        remap(grid, g.data(), grid, cls_g, -mean / deviation, 1.0 / deviation);
+        m += std::exp(0.5 * log_v) * mean;
+        log_v += std::log(variance);
         ++changed;
     }
     return changed;

@@ -31,11 +31,34 @@ namespace dln::pde::fp {
 // The half-width in xi class k needs until a snapshot `interval` ahead, at state y and risk R.
 double needed_half_width(const Problem& p, std::size_t k, const double* y, double risk, double interval);
 
-// Cell averages on grid `from` remapped onto grid `to` (both of the same frame): the integral
-// over each new cell of the minmod-limited piecewise-linear reconstruction (second order,
-// non-negative for non-negative data), then scaled to the old mass (what lies outside `to` is
-// below core_tail by construction).
-void remap(const Grid& from, const double* g_from, const Grid& to, double* g_to);
+// Cell averages on grid `from` remapped onto grid `to`: the integral over each new cell of the
+// minmod-limited piecewise-linear reconstruction (second order, non-negative for non-negative
+// data), then scaled to the old mass (what lies outside `to` is below core_tail by construction).
+// The new coordinate is xi' = shift + scale xi (the identity: both grids of the same frame).
+void remap(const Grid& from, const double* g_from, const Grid& to, double* g_to, double shift = 0.0,
+           double scale = 1.0);
+
+// Frames. A class's frame (m, v) follows the moments of its density, computed from g
+// (fp_class_coefficients.hpp), so that g keeps E xi = 0 and Var xi = 1; but nothing pulls it
+// back when the discretisation lets g drift in xi, and a drift in x is frozen while the class
+// contracts (its offset in xi grows as 1/s). On a coarse grid a strongly confined class drifts
+// far: the power law's target class at lambda = 625 (64 graded nodes, 30 cells, lr 0.5) has
+// E xi = 2.7 at t = 0.3 and 10.5 at t = 2.8 (of a half-width of 12), with Var xi = 0.17, its mass
+// in two cells at the wall; at t = 2.9 it is in one cell, the frame's Var xi is 0.006 and
+// lv' = (2 Cov + 2D/v) / Var xi makes Newton fail at every step of 1e-6 (measured 2026-12-01).
+// So at every snapshot a class whose density has left its frame by more than recentre_offset
+// deviations, or whose Var xi is off 1 by more than a factor recentre_spread, gets the frame of
+// its density, m + s E xi and v Var xi, and its g remapped onto it (same cells, same half-width).
+// Each re-centring costs the stepper about a dozen steps (the remapped density relaxes at the
+// class's own rate, ~10^3 there): with the thresholds at 0.5 and 2 the 64-node solve took 555
+// steps (73 re-centrings), at 2 and 4 399 steps (16), at 3 and 8 366 (12); its R(T) moved by
+// 1.7e-6 relative between them. A class that never leaves the thresholds is untouched.
+inline constexpr double recentre_offset = 2.0;
+inline constexpr double recentre_spread = 4.0;
+
+// At a snapshot: re-centres every class whose frame has lost its density, as above, changing m,
+// log v and g in y. Returns the number of classes re-centred.
+std::size_t recentre_frames(const Problem& p, double* y);
 
 // At a snapshot: revises every class's extent as described above, remapping its density in y.
 // Returns the number of classes whose grid changed.

@@ -304,7 +304,7 @@ Integration integrate(Problem& p, const PdeSpec& spec, const std::vector<double>
         s.weight_rtol = rtol;
     }
 
-    std::size_t extent_changes = 0;
+    std::size_t extent_changes = 0, frame_changes = 0;
     for (std::size_t j = 1; j < times.size() && !s.diverged; ++j) {
         check(TSSetMaxTime(ts, times[j]), "TSSetMaxTime");
         check(TSSolve(ts, y), "TSSolve");
@@ -323,12 +323,14 @@ Integration integrate(Problem& p, const PdeSpec& spec, const std::vector<double>
         if (j + 1 < times.size()) {
             PetscScalar* state_now;
             check(VecGetArray(y, &state_now), "VecGetArray");
+            const std::size_t recentred = recentre_frames(p, state_now);
             const std::size_t changed = adapt_extents(p, state_now, times[j + 1] - times[j]);
             check(VecRestoreArray(y, &state_now), "VecRestoreArray");
-            if (changed > 0) {
+            if (changed + recentred > 0) {
                 // The state jumped: the integrator's history (ARKIMEX 4's explicit first stage
-                // reuses the last step's derivative) and the LU are the old grid's.
+                // reuses the last step's derivative) and the LU are the old grid's or frame's.
                 extent_changes += changed;
+                frame_changes += recentred;
                 s.refresh = true;
                 check(TSRestartStep(ts), "TSRestartStep");
             }
@@ -344,6 +346,7 @@ Integration integrate(Problem& p, const PdeSpec& spec, const std::vector<double>
     out.steps = static_cast<std::size_t>(steps);
     out.fallback_entries = s.fallback_entries;
     out.extent_changes = extent_changes;
+    out.frame_changes = frame_changes;
     out.diverged = s.diverged;
     out.diverged_at = s.diverged_at;
     return out;

@@ -16,6 +16,7 @@ struct Integration {
     std::size_t steps = 0;             // accepted TS steps
     std::size_t fallback_entries = 0;  // switches to the Jacobian-free fallback (fp_jacobian_free.hpp)
     std::size_t extent_changes = 0;    // class grids resized at snapshots (fp_extent.hpp)
+    std::size_t frame_changes = 0;     // class frames re-centred on their density at snapshots (fp_extent.hpp)
     bool diverged = false;
     double diverged_at = std::numeric_limits<double>::quiet_NaN();
 };
@@ -24,7 +25,7 @@ struct Integration {
 // times[1..], calling at_snapshot with the state at each of them. Stops at the first accepted
 // step whose risk is not finite or exceeds risk_limit (diverged); throws sim::Cancelled when
 // *cancel is raised, std::runtime_error when the stepper fails. After each snapshot the classes'
-// extents are revised (fp_extent.hpp): p's grids and the state change with them.
+// frames and extents are revised (fp_extent.hpp): p's grids and the state change with them.
 Integration integrate(Problem& p, const PdeSpec& spec, const std::vector<double>& times, double risk_limit,
                       const std::atomic<bool>* cancel, std::vector<double>& state,
                       const std::function<void(const double*)>& at_snapshot);
