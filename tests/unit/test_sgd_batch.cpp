@@ -157,7 +157,10 @@ struct GoldenCase {
     std::uint64_t expected;
 };
 
-dln::model::DataSpec golden_data(const GoldenCase& c) {
+// The data of a test case (any struct with spectrum, target, sparsity and noise), the power law
+// and Marchenko-Pastur at fixed shapes.
+template <class Case>
+dln::model::DataSpec case_data(const Case& c) {
     dln::model::DataSpec data;
     data.spectrum = c.spectrum;
     data.exponent = 0.5;
@@ -170,7 +173,7 @@ dln::model::DataSpec golden_data(const GoldenCase& c) {
 
 std::uint64_t golden_digest(const GoldenCase& c) {
     using dln::sim::SgdEngine;
-    const auto data = golden_data(c);
+    const auto data = case_data(c);
     const dln::rng::SampleStream stream(11, c.dim, 3);
     Digest digest;
     // A lockstep engine of three members, one of them diverging (stepped on past it: the bits of
@@ -281,13 +284,7 @@ TEST_CASE("the streamed sample layout gives the resident layout's bits", "[sim][
             for (const auto& members : batches) {
                 INFO("param " << static_cast<int>(param) << " spectrum " << static_cast<int>(c.spectrum) << " d "
                               << c.dim << " members " << members.size());
-                dln::model::DataSpec data;
-                data.spectrum = c.spectrum;
-                data.exponent = 0.5;
-                data.ratio = 0.3;
-                data.target = c.target;
-                data.sparsity = c.sparsity;
-                data.noise = c.noise;
+                const auto data = case_data(c);
                 const dln::rng::SampleStream stream(5, c.dim, 2);
                 const auto problem = dln::sim::make_problem(data, c.dim, stream);
                 SgdEngine resident(problem, param, members, stream, SgdEngine::Layout::resident);
