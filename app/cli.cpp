@@ -27,7 +27,7 @@ bool parse_command_line(const Args& args, const std::string& usage, po::options_
 }
 
 int report_bad_input(const std::string& command, const std::string& what) {
-    std::cerr << "dln " << command << ": error: " << config::one_line(what) << std::endl;
+    config::print_line(std::cerr, "dln " + command + ": error: " + config::one_line(what));
     return kExitBadInput;
 }
 

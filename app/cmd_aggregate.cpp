@@ -106,7 +106,7 @@ int aggregate_command(const Args& args) {
     } catch (const config::ConfigError& e) {
         return report_bad_input("aggregate", e.what());
     } catch (const std::exception& e) {
-        std::cerr << "dln aggregate: error: " << e.what() << std::endl;
+        config::print_line(std::cerr, std::string("dln aggregate: error: ") + e.what());
         return 1;
     }
 }

@@ -60,7 +60,7 @@ int merge_command(const Args& args) {
         std::filesystem::remove(output, ignored);  // half merged: it must not pass for a merged file
         status = report_bad_input("merge", e.what());
     } catch (const std::exception& e) {
-        std::cerr << "dln merge: error: " << e.what() << std::endl;
+        config::print_line(std::cerr, std::string("dln merge: error: ") + e.what());
         status = 1;
     }
     MPI_Finalize();

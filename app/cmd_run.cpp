@@ -68,7 +68,7 @@ int run_command(const Args& args) {
     } catch (const std::invalid_argument& e) {  // a point a method cannot represent
         return report_bad_input("run", e.what());
     } catch (const std::exception& e) {
-        std::cerr << "dln run: error: " << e.what() << std::endl;
+        config::print_line(std::cerr, std::string("dln run: error: ") + e.what());
         return 1;
     }
 }

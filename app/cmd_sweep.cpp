@@ -190,8 +190,9 @@ int sweep_command(const Args& args) {
     } catch (const io::StorageError& e) {
         // A full disk or quota, a read-only file system: every unit reported done is in the journal.
         if (rank == 0 || !e.every_rank) {
-            std::cerr << "dln sweep: error: " << config::one_line(e.what()) << "; every unit reported done is kept in '"
-                      << options.output << ".journal': make room and continue with --resume" << std::endl;
+            config::print_line(std::cerr, "dln sweep: error: " + config::one_line(e.what()) +
+                                              "; every unit reported done is kept in '" + options.output +
+                                              ".journal': make room and continue with --resume");
         } else {
             MPI_Barrier(MPI_COMM_WORLD);  // rank 0 reports it for all, then stops them: wait for that
         }
@@ -204,7 +205,7 @@ int sweep_command(const Args& args) {
     } catch (const std::invalid_argument& e) {
         // Found by every rank at once (opening a damaged file is collective): bad input, reported once.
         if (rank == 0) {
-            std::cerr << "dln sweep: error: " << config::one_line(e.what()) << std::endl;
+            config::print_line(std::cerr, "dln sweep: error: " + config::one_line(e.what()));
             // A journal this run started and that holds no unit would only stand in the way.
             const io::SweepJournal journal(options.output);
             try {
@@ -216,7 +217,7 @@ int sweep_command(const Args& args) {
         status = kExitBadInput;
     } catch (const std::exception& e) {
         // Typically the file system: the collective state of the file is unknown, so stop all ranks.
-        std::cerr << "dln sweep: error on rank " << rank << ": " << e.what() << std::endl;
+        config::print_line(std::cerr, "dln sweep: error on rank " + std::to_string(rank) + ": " + config::one_line(e.what()));
         MPI_Abort(MPI_COMM_WORLD, 1);
     }
     io::failpoint("finalizing");  // a stop requested from here on must not turn into a failure

@@ -1,6 +1,7 @@
 #include "dln/config/config.hpp"
 
 #include <algorithm>
+#include <ostream>
 #include <cstdio>
 #include <cstdlib>
 #include <cmath>
@@ -17,6 +18,11 @@
 namespace po = boost::program_options;
 
 namespace dln::config {
+
+void print_line(std::ostream& out, const std::string& line) {
+    out << (line + '\n');
+    out.flush();
+}
 
 std::string one_line(const std::string& text, std::size_t max_bytes) {
     std::string out;

@@ -5,6 +5,7 @@
 
 #include <boost/program_options.hpp>
 #include <cstdint>
+#include <iosfwd>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -18,6 +19,12 @@ namespace dln::config {
 // Text a user gave, made fit for one line of a message: control characters and bytes that are
 // not UTF-8 as \xNN, and at most max_bytes bytes (a cut marked "..."), never inside a character.
 std::string one_line(const std::string& text, std::size_t max_bytes = 400);
+
+// Writes line and a newline to out in one call, then flushes. std::cerr is unit-buffered, so
+// `cerr << a << b` is one write(2) per part, and under mpirun the parts of one rank's message were
+// seen interleaved with another process's output (Open MPI's MPI_ABORT notice, in a CI run of
+// e2e: full_disk). One write keeps a message whole.
+void print_line(std::ostream& out, const std::string& line);
 
 // A configuration error: what() is one line naming the key and the reason, whatever bytes the
 // input held (one_line).

@@ -3,6 +3,8 @@
 // (output_plan.hpp) and the messages (sweep_protocol.hpp) are apart, each testable alone.
 #include "dln/sweep/sweep_runner.hpp"
 
+#include "dln/config/config.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -141,7 +143,7 @@ std::optional<std::vector<io::UnitRecord>> compute(const SweepGrid& grid, const 
                           << " failed: " << record.message << '\n';
             }
             // The worker that computed it says so, once; the master counts it in the summary.
-            if (!record.warning.empty()) std::cerr << "dln sweep: warning: " << record.warning << '\n';
+            if (!record.warning.empty()) config::print_line(std::cerr, "dln sweep: warning: " + record.warning);
         }
     }
     return records;
