@@ -36,7 +36,10 @@ double worst_ratio(const Case& k, std::string& where) {
     data.target = k.target;
     data.noise = k.noise;
     PdeSpec spec;
-    spec.cells = 24;
+    // One cell per standard deviation (at pde.width = 16). At 24 cells (1.33 deviations) the end
+    // cells' Bernoulli weights change too fast for a central difference at eps^(1/3): D(h) and
+    // D(2h) were not yet in their asymptotic range, the one place the comparison failed.
+    spec.cells = 32;
     spec.quadrature.target_nodes = 2;
     fp::Problem p = fp::make_problem(k.param, 0.5, k.noise, make_classes(data, k.param, 0.1, spec.quadrature), spec);
     REQUIRE(p.classes.size() >= 2);

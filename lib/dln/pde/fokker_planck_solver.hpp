@@ -35,7 +35,7 @@ namespace dln::pde {
 
 struct PdeSpec {
     std::size_t cells = 240;  // N, finite volumes per class
-    double width = 12.0;      // L: the co-moving grid spans m +- L s (skewed transients reach 9 s)
+    double width = 16.0;      // L: the co-moving grid spans m +- L s (AccuracySpec::width says why 16)
     QuadratureSpec quadrature;
     // Default TS tolerances (PETSC_OPTIONS -ts_rtol/-ts_atol override). The time error they
     // leave in R(t) is 1e-6..3e-5 relative (linear closed form, lr 0.5..1.5; 1e-5 at the default
