@@ -69,7 +69,7 @@ check_journal_once "$out" "$units"
 /usr/bin/python3 - "$out" <<'PY' && pass "the PDE's accuracy fields are in the file and filled" || fail "PDE accuracy fields missing or unfilled"
 import sys, h5py
 f = h5py.File(sys.argv[1], "r")
-names = ("error_estimate", "grid_error", "quadrature_error", "time_error", "cells", "classes", "target_nodes",
+names = ("error_estimate", "grid_error", "quadrature_error", "width_error", "width", "time_error", "cells", "classes", "target_nodes",
          "spectrum_nodes", "predicted_rate", "met_tolerance")
 assert all(f["pde/" + n].shape == f["pde/status"].shape for n in names)
 assert (f["pde/cells"][()][f["pde/status"][()] == 1] > 0).all() and (f["pde/status"][()] == 1).any()

@@ -64,8 +64,9 @@ line=$(grep '^dln run: pde: cells' "$WORK/run.err" || true)
 expected=$("$PYTHON" - "$out" <<'PY'
 import sys, math, h5py
 f = h5py.File(sys.argv[1], "r")
-v = {k: f["pde/" + k][1, 1] for k in ("error_estimate", "grid_error", "quadrature_error", "time_error", "cells",
-                                      "classes", "target_nodes", "spectrum_nodes", "predicted_rate")}
+v = {k: f["pde/" + k][1, 1] for k in ("error_estimate", "grid_error", "quadrature_error", "width_error", "width",
+                                      "time_error", "cells", "classes", "target_nodes", "spectrum_nodes",
+                                      "predicted_rate")}
 def num(x, fmt):
     return "0" if x == 0 else "nan" if math.isnan(x) else fmt % x
 s = f"dln run: pde: cells {v['cells']}, classes {v['classes']}"
@@ -73,6 +74,7 @@ if v["target_nodes"]: s += f", target nodes {v['target_nodes']}"
 if v["spectrum_nodes"]: s += f", spectrum nodes {v['spectrum_nodes']}"
 e = lambda k: num(v[k], "%.1e")
 s += (f", estimated error {e('error_estimate')} (grid {e('grid_error')}, quadrature {e('quadrature_error')}, "
+      f"width {e('width_error')} at {num(v['width'], '%g')} deviations, "
       f"time {e('time_error')}), predicted late-time rate {num(v['predicted_rate'], '%.4g')}")
 print(s)
 PY

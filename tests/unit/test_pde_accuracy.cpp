@@ -4,9 +4,12 @@
 //
 // The reference: the grid four times finer than the chosen one, Richardson-extrapolated from
 // 2N and 4N cells (the extrapolated scheme converges like h^4, so its error is ~4^4 = 256 times
-// below that of the result's own extrapolation from N/2 and N); the quadrature four times finer
-// than the chosen one; the TS tolerance a hundred times tighter than the controller's. For the
-// continuous laws the finer quadrature is added as a tail on a coarse grid (see Reference).
+// below that of the result's own extrapolation from N/2 and N); walls 8 deviations further out
+// than the chosen width, at those cells per deviation (the cut falls by ~0.2 per 4 deviations,
+// README "The PDE's accuracy": the reference's is ~1/25 of the result's); the quadrature four
+// times finer than the chosen one; the TS tolerance a hundred times tighter than the
+// controller's. For the continuous laws the finer quadrature is added as a tail on a coarse grid
+// (see Reference).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -22,9 +25,11 @@ using dln::model::Parametrization;
 namespace {
 
 PdeTrajectory plain_solve(const dln::sim::PointSpec& point, const dln::sim::RunSpec& run, std::size_t cells,
-                          std::size_t target_nodes, std::size_t spectrum_nodes, double ts_rtol) {
+                          std::size_t target_nodes, std::size_t spectrum_nodes, double ts_rtol,
+                          double width = PdeSpec{}.width) {
     PdeSpec spec;
     spec.cells = cells;
+    spec.width = width;
     spec.quadrature.target_nodes = std::max<std::size_t>(1, target_nodes);
     spec.quadrature.spectrum_nodes = std::max<std::size_t>(1, spectrum_nodes);
     spec.rtol = ts_rtol;
@@ -41,6 +46,33 @@ PdeTrajectory richardson(const PdeTrajectory& coarse, PdeTrajectory fine) {
         f += (f - coarse.snapshots[j][dln::model::risk]) / 3.0;
     }
     return fine;
+}
+
+// The quadrature's tail of a two-part reference (Reference below): X(M/2, M; ft x fs) -
+// X(M/2, M; t x s) on the coarse grid M = cells, at TS tolerance ts (0: the grid part's).
+struct Tail {
+    std::size_t cells = 0;  // 0: no tail
+    std::size_t target_nodes = 0, spectrum_nodes = 0;
+    double ts = 0.0;
+};
+
+// The reference for a result with accuracy `a`: X(2N, 4N) at width L + 8 with four times the
+// result's cells per deviation, at t x s nodes and TS tolerance ts, plus `tail`.
+PdeTrajectory reference_solve(const dln::sim::PointSpec& point, const dln::sim::RunSpec& run, const PdeAccuracy& a,
+                              std::size_t t, std::size_t s, double ts, const Tail& tail = {}) {
+    const double width = a.width + 8.0;
+    const auto half = static_cast<std::size_t>(std::round(2.0 * static_cast<double>(a.cells) * width / a.width));
+    auto reference = richardson(plain_solve(point, run, half, t, s, ts, width), plain_solve(point, run, 2 * half, t, s, ts, width));
+    if (tail.cells == 0) return reference;
+    const double tail_ts = tail.ts > 0.0 ? tail.ts : ts;
+    const std::size_t m = tail.cells;
+    const auto fine = richardson(plain_solve(point, run, m / 2, tail.target_nodes, tail.spectrum_nodes, tail_ts),
+                                 plain_solve(point, run, m, tail.target_nodes, tail.spectrum_nodes, tail_ts));
+    const auto coarse = richardson(plain_solve(point, run, m / 2, t, s, tail_ts), plain_solve(point, run, m, t, s, tail_ts));
+    for (std::size_t j = 0; j < reference.snapshots.size(); ++j) {
+        reference.snapshots[j][dln::model::risk] += fine.snapshots[j][dln::model::risk] - coarse.snapshots[j][dln::model::risk];
+    }
+    return reference;
 }
 
 struct Case {
@@ -79,28 +111,17 @@ void check_case(const Case& c, double time = 4.0, std::size_t snapshots = 41, Re
     const auto result = solve_pde_to_tolerance(c.point, run, spec);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const auto& a = result.accuracy;
-    const std::size_t n = 4 * a.cells, f = how.node_factor;
+    const std::size_t f = how.node_factor;
     const double ts = spec.rtol / 300.0 / 100.0;
     const std::size_t tn = a.target_nodes, sn = a.spectrum_nodes;
-    PdeTrajectory reference;
-    if (how.tail_cells == 0) {
-        reference = richardson(plain_solve(c.point, run, n / 2, f * tn, f * sn, ts),
-                               plain_solve(c.point, run, n, f * tn, f * sn, ts));
-    } else {
-        const std::size_t m = how.tail_cells;
-        reference = richardson(plain_solve(c.point, run, n / 2, tn, sn, ts), plain_solve(c.point, run, n, tn, sn, ts));
-        const auto fine = richardson(plain_solve(c.point, run, m / 2, f * tn, f * sn, ts),
-                                     plain_solve(c.point, run, m, f * tn, f * sn, ts));
-        const auto coarse = richardson(plain_solve(c.point, run, m / 2, tn, sn, ts), plain_solve(c.point, run, m, tn, sn, ts));
-        for (std::size_t j = 0; j < reference.snapshots.size(); ++j) {
-            reference.snapshots[j][dln::model::risk] +=
-                fine.snapshots[j][dln::model::risk] - coarse.snapshots[j][dln::model::risk];
-        }
-    }
+    const auto reference = how.tail_cells == 0
+                               ? reference_solve(c.point, run, a, f * tn, f * sn, ts)
+                               : reference_solve(c.point, run, a, tn, sn, ts, Tail{how.tail_cells, f * tn, f * sn});
     const double truth = excess_risk_error(result, reference, c.point.data.noise);
     const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::printf("accuracy: %-28s cells %5zu classes %3zu estimate %.2e true %.2e (%.2f s; with the reference %.1f s)\n",
-                c.name, a.cells, a.classes, a.error_estimate, truth, seconds, total);
+    std::printf("accuracy: %-28s cells %5zu width %2g classes %3zu estimate %.2e (width %.1e) true %.2e (%.2f s; with "
+                "the reference %.1f s)\n",
+                c.name, a.cells, a.width, a.classes, a.error_estimate, a.width_error, truth, seconds, total);
     INFO(c.name << ": cells " << a.cells << ", classes " << a.classes << ", estimate " << a.error_estimate
                 << ", true error " << truth);
     CHECK(a.met_tolerance);
@@ -181,7 +202,9 @@ TEST_CASE("error control: a solve stopped by its caps is a flagged result, never
     AccuracySpec spec;
     spec.max_cells = 120;
     const auto result = solve_pde_to_tolerance(point, run, spec);
-    CHECK(result.accuracy.cells == 120);
+    // pde.max_cells caps the grid at the first width, 12: a wider grid keeps its cells per
+    // deviation, 120 / 24.
+    CHECK(result.accuracy.cells * 12 == static_cast<std::size_t>(120 * result.accuracy.width));
     CHECK_FALSE(result.accuracy.met_tolerance);
     CHECK(result.accuracy.error_estimate > spec.rtol);
     CHECK(result.accuracy.warning.find("lr=4 alpha=0.1") != std::string::npos);
@@ -190,7 +213,7 @@ TEST_CASE("error control: a solve stopped by its caps is a flagged result, never
     spec = AccuracySpec{};
     spec.cells = 120;
     const auto fixed = solve_pde_to_tolerance(point, run, spec);
-    CHECK(fixed.accuracy.cells == 120);
+    CHECK(fixed.accuracy.cells * 12 == static_cast<std::size_t>(120 * fixed.accuracy.width));
     CHECK(std::isfinite(fixed.accuracy.grid_error));
     // 120 cells at lr = 4 do not meet 1e-3 even extrapolated (the capped solve above). (240 did
     // until the per-class extents, which left them 4.9e-4.)
@@ -225,14 +248,8 @@ TEST_CASE("error control: a gaussian target on the Marchenko-Pastur spectrum (th
     AccuracySpec spec;  // the defaults
     const auto result = solve_pde_to_tolerance(point, run, spec);
     const auto& a = result.accuracy;
-    const std::size_t n = 4 * a.cells;
     const double ts = spec.rtol / 300.0 / 100.0;
-    auto reference = richardson(plain_solve(point, run, n / 2, 8, 8, ts), plain_solve(point, run, n, 8, 8, ts));
-    const auto fine = richardson(plain_solve(point, run, 30, 32, 64, ts), plain_solve(point, run, 60, 32, 64, ts));
-    const auto coarse = richardson(plain_solve(point, run, 30, 8, 8, ts), plain_solve(point, run, 60, 8, 8, ts));
-    for (std::size_t j = 0; j < reference.snapshots.size(); ++j) {
-        reference.snapshots[j][dln::model::risk] += fine.snapshots[j][dln::model::risk] - coarse.snapshots[j][dln::model::risk];
-    }
+    const auto reference = reference_solve(point, run, a, 8, 8, ts, Tail{60, 32, 64});
     const double truth = excess_risk_error(result, reference, point.data.noise);
     std::printf("accuracy: %-28s cells %5zu classes %3zu (nodes %zu x %zu) estimate %.2e true %.2e\n",
                 "gaussian on MP (sparse)", a.cells, a.classes, a.target_nodes, a.spectrum_nodes, a.error_estimate, truth);
@@ -277,15 +294,8 @@ TEST_CASE("error control: a gaussian target on the power-law spectrum (a = 0.5) 
     AccuracySpec spec;  // the defaults
     const auto result = solve_pde_to_tolerance(point, run, spec);
     const auto& a = result.accuracy;
-    const std::size_t n = 4 * a.cells;
     const double ts = spec.rtol / 300.0;
-    auto reference =
-        richardson(plain_solve(point, run, n / 2, 8, 8, ts / 100.0), plain_solve(point, run, n, 8, 8, ts / 100.0));
-    const auto fine = richardson(plain_solve(point, run, 30, 32, 64, ts), plain_solve(point, run, 60, 32, 64, ts));
-    const auto coarse = richardson(plain_solve(point, run, 30, 8, 8, ts), plain_solve(point, run, 60, 8, 8, ts));
-    for (std::size_t j = 0; j < reference.snapshots.size(); ++j) {
-        reference.snapshots[j][dln::model::risk] += fine.snapshots[j][dln::model::risk] - coarse.snapshots[j][dln::model::risk];
-    }
+    const auto reference = reference_solve(point, run, a, 8, 8, ts / 100.0, Tail{60, 32, 64, ts});
     const double truth = excess_risk_error(result, reference, point.data.noise);
     std::printf("accuracy: %-28s cells %5zu classes %3zu (nodes %zu x %zu) estimate %.2e true %.2e met %d\n",
                 "gaussian on powerlaw (T = 0.5)", a.cells, a.classes, a.target_nodes, a.spectrum_nodes, a.error_estimate,

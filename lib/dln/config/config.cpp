@@ -98,11 +98,12 @@ const std::vector<Key>& keys() {
         {"sde.dt", "auto", "time step of the homogenized SDE: auto (1/d, one SGD step) or a positive number"},
         {"pde.rtol", text(pde::AccuracySpec{}.rtol), "relative accuracy of the PDE's excess risk at every snapshot (in (0, 0.1]); the solver chooses its resolution for it"},
         {"pde.cells", "auto", "finite volumes per coordinate class on the co-moving grid: auto (chosen for pde.rtol) or a number >= 4"},
-        {"pde.width", text(pde::AccuracySpec{}.width), "half-width L of the co-moving grid, in units of the class's standard deviation"},
+        {"pde.width", "auto", "half-width L of the co-moving grids, in class standard deviations: auto (chosen for pde.rtol, from 12) or a number"},
         {"pde.target_nodes", "auto", "quadrature nodes of a gaussian target law: auto (chosen for pde.rtol) or a number >= 1"},
         {"pde.spectrum_nodes", "auto", "quadrature nodes of a continuous spectrum: auto (chosen for pde.rtol) or a number >= 1"},
         {"pde.max_cells", std::to_string(pde::AccuracySpec{}.max_cells), "the most cells per class that auto may choose (>= 4)"},
         {"pde.max_classes", std::to_string(pde::AccuracySpec{}.max_classes), "the most coordinate classes that auto may choose (>= 1)"},
+        {"pde.max_width", text(pde::AccuracySpec{}.max_width), "the widest half-width that auto may choose (>= 16)"},
         {"sweep.lr", "0.5", "learning rates gamma (> 0): a value, a comma list, linspace(a,b,n) or logspace(a,b,n)"},
         {"sweep.dim", "1000", "dimensions d (whole numbers >= 1), same forms as sweep.lr"},
         {"sweep.alpha", "0.1", "initialisation scales alpha (> 0), same forms as sweep.lr"},
@@ -417,7 +418,7 @@ Config validate(Values v) {
 
     for (const char* key : {"run.time", "run.snapshots", "run.seeds", "run.seed", "run.threshold", "sde.dt", "pde.rtol",
                             "pde.cells", "pde.width", "pde.target_nodes", "pde.spectrum_nodes", "pde.max_cells",
-                            "pde.max_classes"}) {
+                            "pde.max_classes", "pde.max_width"}) {
         refuse_list(v, key);
     }
     c.time = number(v, "run.time");
@@ -457,8 +458,12 @@ Config validate(Values v) {
         return static_cast<std::size_t>(n);
     };
     c.pde_cells = resolution("pde.cells", 100'000'000, 4, "cells");
-    c.pde_width = number(v, "pde.width");
-    require(c.pde_width > 0.0, "pde.width", v.at("pde.width") + " is not positive");
+    if (trim(v.at("pde.width")) != "auto") {
+        c.pde_width = number(v, "pde.width");
+        require(c.pde_width > 0.0, "pde.width", v.at("pde.width") + " is not positive (or auto)");
+    }
+    c.pde_max_width = number(v, "pde.max_width");
+    require(c.pde_max_width >= 16.0, "pde.max_width", v.at("pde.max_width") + " is below 16 (the first width and one step)");
     c.pde_target_nodes = resolution("pde.target_nodes", 100'000, 1, "node");
     c.pde_spectrum_nodes = resolution("pde.spectrum_nodes", 100'000, 1, "node");
     c.pde_max_cells = resolution("pde.max_cells", 100'000'000, 4, "cells");

@@ -78,7 +78,8 @@ struct Config {
     double sde_dt = 0.0;  // 0: one SGD step, 1/d
     double pde_rtol = 0.0;
     std::size_t pde_cells = 0;           // 0: auto
-    double pde_width = 0.0;
+    double pde_width = 0.0;              // 0: auto
+    double pde_max_width = 0.0;
     std::size_t pde_target_nodes = 0;    // 0: auto
     std::size_t pde_spectrum_nodes = 0;  // 0: auto
     std::size_t pde_max_cells = 0;

@@ -32,9 +32,15 @@ double excess_risk_error(const sim::Trajectory& approx, const sim::Trajectory& r
 
 namespace {
 
-// How the tolerance is shared between the three parts. The time integration is the cheapest to
+// How the tolerance is shared between the four parts. The time integration is the cheapest to
 // make accurate (a tighter TS tolerance costs a few more steps), so it gets the smallest share.
-constexpr double time_share = 0.1, grid_share = 0.45, quadrature_share = 0.45;
+// A point whose laws are both discrete has no quadrature part, and its share goes to the width.
+struct Shares {
+    double time, grid, quadrature, width;
+};
+Shares shares(bool quadrature_estimated) {
+    return quadrature_estimated ? Shares{0.1, 0.4, 0.4, 0.1} : Shares{0.1, 0.45, 0.0, 0.45};
+}
 
 // The TS tolerance the first solve uses, as a fraction of pde.rtol. Measured on the linear
 // closed form and the default point (README "The PDE's accuracy"): the time error in the excess
@@ -68,24 +74,24 @@ constexpr double assumed_quadrature_order = 2.0, nominal_quadrature_order = 8.0;
 struct Resolution {
     std::size_t cells, target_nodes, spectrum_nodes;
     double ts_rtol;
+    double width;  // the half-width of every class's grid, in its deviations (pde.width)
     bool operator<(const Resolution& o) const {
-        return std::tie(cells, target_nodes, spectrum_nodes, ts_rtol) <
-               std::tie(o.cells, o.target_nodes, o.spectrum_nodes, o.ts_rtol);
+        return std::tie(cells, target_nodes, spectrum_nodes, ts_rtol, width) <
+               std::tie(o.cells, o.target_nodes, o.spectrum_nodes, o.ts_rtol, o.width);
     }
 };
 
 // The solves of one point, each computed once.
 class Ladder {
 public:
-    Ladder(const sim::PointSpec& point, const sim::RunSpec& run, const AccuracySpec& spec)
-        : point_(point), run_(run), spec_(spec) {}
+    Ladder(const sim::PointSpec& point, const sim::RunSpec& run) : point_(point), run_(run) {}
 
     const PdeTrajectory& solve(const Resolution& r) {
         auto found = cache_.find(r);
         if (found != cache_.end()) return found->second;
         PdeSpec one;
         one.cells = r.cells;
-        one.width = spec_.width;
+        one.width = r.width;
         one.quadrature.target_nodes = r.target_nodes;
         one.quadrature.spectrum_nodes = r.spectrum_nodes;
         one.rtol = r.ts_rtol;
@@ -119,7 +125,6 @@ public:
 private:
     const sim::PointSpec& point_;
     const sim::RunSpec& run_;
-    const AccuracySpec& spec_;
     std::map<Resolution, PdeTrajectory> cache_;
     std::map<Resolution, std::vector<CoordinateClass>> class_lists_;
 };
@@ -293,10 +298,10 @@ struct SparseQuadrature {
     std::size_t largest_solve = 0;  // the most classes of one solve it used
 };
 
-SparseQuadrature sparse_quadrature(Ladder& ladder, std::size_t cells, double ts_rtol, std::size_t first_t,
+SparseQuadrature sparse_quadrature(Ladder& ladder, std::size_t cells, double width, double ts_rtol, std::size_t first_t,
                                    std::size_t first_s, std::size_t null_class, std::size_t max_classes,
                                    double budget) {
-    auto at = [&](std::size_t t, std::size_t s) { return Resolution{cells, t, s, ts_rtol}; };
+    auto at = [&](std::size_t t, std::size_t s) { return Resolution{cells, t, s, ts_rtol, width}; };
     auto fits = [&](std::size_t t, std::size_t s) { return s * (t + null_class) <= max_classes; };
     SparseQuadrature q;
     std::size_t t_lo = first_t, s_lo = first_s;
@@ -366,6 +371,67 @@ SparseQuadrature sparse_quadrature(Ladder& ladder, std::size_t cells, double ts_
     return q;
 }
 
+// The width. The walls at +-L deviations cut what reaches them; the co-moving frame's deviation
+// understates the extent of the skewed shapes of large learning rates, so the cut is not a
+// Gaussian tail: against width 32 at the same cells per deviation (isotropic, lr 2, 480 cells at
+// width 12; 2026-12-01) it was 1.4e-3 of the error measure at L = 12, 2.5e-4 at 16, and the
+// differences of successive widths 1.14e-3 (12 -> 16), 2.2e-4 (16 -> 20), 5.0e-5 (20 -> 24):
+// it falls by a ratio rho ~ 0.2 per four deviations. So the study solves the chosen grid again
+// four deviations wider, at the same cells per deviation (the grid's error is then the same to
+// within the tails' share of it), and takes the wider solve, whose cut is
+//     cut(L + 4) = sum over k >= 1 of d(L + 4k, L + 4k + 4) = d(L, L + 4) rho / (1 - rho):
+// rho is the observed ratio of two successive differences once two exist (kept within
+// [1/8, 3/4]: below, the differences are at the grid's noise; above, at 3 d, the estimate would
+// be no more than a guess), and 1/2 before (an upper estimate: d itself). It widens while that
+// exceeds its budget, up to pde.max_width. Measured on the same grids as the cell counts of the
+// study (2026-12-01): at 120 or 60 cells at width 12 the difference of two widths is dominated by
+// how the coarse grid's error moves with the walls (1.1e-2 at lr 1 where the cut is 7e-4), which
+// is why the study is on the chosen grid and not on a coarser one.
+constexpr double first_width = 12.0, width_step = 4.0;
+constexpr double assumed_width_ratio = 0.5, least_width_ratio = 0.125, largest_width_ratio = 0.75;
+
+// `r` at width w with r's cells per deviation (its cells at r.width), as a pair N/2, N.
+Resolution at_width(const Resolution& r, double w) {
+    Resolution x = r;
+    x.width = w;
+    const double half = std::round(0.5 * static_cast<double>(r.cells) * w / r.width);
+    x.cells = 2 * std::max<std::size_t>(2, static_cast<std::size_t>(half));
+    return x;
+}
+
+struct WidthChoice {
+    double width;
+    double estimate;  // of the cut at `width`
+};
+
+// `chosen`: the grid and the quadrature the result's base is solved at, at the first width.
+// `fixed`: an explicit pde.width, used as given; its cut d(L, L + 4) / (1 - rho) is estimated with
+// the assumed rho, i.e. 2 d.
+WidthChoice choose_width(Ladder& ladder, const Resolution& chosen, bool fixed, double max_width, double budget) {
+    auto solve = [&](const Resolution& x) {
+        Resolution half = x;
+        half.cells = x.cells / 2;
+        return extrapolate(ladder.solve(half), ladder.solve(x));
+    };
+    double w = chosen.width;
+    PdeTrajectory narrow = solve(chosen);
+    double previous = std::numeric_limits<double>::quiet_NaN();
+    for (;;) {
+        PdeTrajectory wide = solve(at_width(chosen, w + width_step));
+        const double d = excess_risk_error(narrow, wide, ladder.noise());
+        if (fixed) return {w, d / (1.0 - assumed_width_ratio)};
+        double rho = assumed_width_ratio;
+        if (previous > 0.0 && d > 0.0 && std::isfinite(previous) && std::isfinite(d)) {
+            rho = std::clamp(d / previous, least_width_ratio, largest_width_ratio);
+        }
+        const double estimate = d * rho / (1.0 - rho);
+        w += width_step;
+        if (estimate <= budget || w + width_step > max_width) return {w, estimate};
+        previous = d;
+        narrow = std::move(wide);
+    }
+}
+
 std::string describe_point(const sim::PointSpec& point) {
     char text[160];
     std::snprintf(text, sizeof text, "%s lr=%g alpha=%g", model::to_string(point.parametrization).c_str(), point.lr,
@@ -377,7 +443,7 @@ std::string describe_point(const sim::PointSpec& point) {
 
 PdeTrajectory solve_pde_to_tolerance(const sim::PointSpec& point, const sim::RunSpec& run, const AccuracySpec& spec) {
     if (!(spec.rtol > 0.0)) throw std::invalid_argument("pde.rtol must be positive");
-    Ladder ladder(point, run, spec);
+    Ladder ladder(point, run);
     // A discrete law is used exactly while its atoms fit within pde.max_classes (a file spectrum
     // of thousands of distinct eigenvalues is binned and refined like a continuous law instead).
     const std::size_t exact_targets = exact_target_nodes(point.data), exact_spectrum = exact_spectrum_nodes(point.data);
@@ -389,12 +455,14 @@ PdeTrajectory solve_pde_to_tolerance(const sim::PointSpec& point, const sim::Run
     Resolution r{first_cells,
                  spec.target_nodes ? spec.target_nodes : (target_exact ? exact_targets : first_target_nodes),
                  spec.spectrum_nodes ? spec.spectrum_nodes : (spectrum_exact ? exact_spectrum : first_spectrum_nodes),
-                 spec.rtol * ts_rtol_fraction};
+                 spec.rtol * ts_rtol_fraction,
+                 spec.width > 0.0 ? spec.width : first_width};
+    const Shares share = shares(!target_exact || !spectrum_exact);
 
     // 1. The grid, at the coarse quadrature (see choose_grid).
     const auto grid = choose_grid(
-        ladder, first_cells, spec.cells ? spec.cells : spec.max_cells, spec.cells != 0, grid_share * spec.rtol,
-        [&](std::size_t cells) { return Resolution{cells, r.target_nodes, r.spectrum_nodes, r.ts_rtol}; });
+        ladder, first_cells, spec.cells ? spec.cells : spec.max_cells, spec.cells != 0, share.grid * spec.rtol,
+        [&](std::size_t cells) { return Resolution{cells, r.target_nodes, r.spectrum_nodes, r.ts_rtol, r.width}; });
     r.cells = grid.cells;
 
     // 2. The time integration: the TS tolerance and ten times it, on a grid a quarter as fine as
@@ -407,12 +475,12 @@ PdeTrajectory solve_pde_to_tolerance(const sim::PointSpec& point, const sim::Run
     const std::size_t study_cells = std::max(2 * first_cells, r.cells / 4);
     if (!time_overridden) {
         for (int attempt = 0; attempt < 3; ++attempt) {
-            const Resolution tight{study_cells, r.target_nodes, r.spectrum_nodes, r.ts_rtol};
+            const Resolution tight{study_cells, r.target_nodes, r.spectrum_nodes, r.ts_rtol, r.width};
             Resolution loose = tight;
             loose.ts_rtol *= 10.0;
             time_difference = ladder.error(loose, tight);
             time_error = time_difference / 5.0;
-            if (time_error <= time_share * spec.rtol) break;
+            if (time_error <= share.time * spec.rtol) break;
             r.ts_rtol /= 10.0;
         }
     }
@@ -422,6 +490,16 @@ PdeTrajectory solve_pde_to_tolerance(const sim::PointSpec& point, const sim::Run
     // values, so the grid's error enters it only through how that error varies over the classes
     // (its product with the quadrature's relative error), and a coarse grid measures it well.
     const Resolution coarse_rule = r;  // the quadrature the grid was chosen at
+
+    // The width, on the chosen grid at that quadrature (see choose_width). Every solve of the
+    // result's base, X(N/2, N; n0), is at the chosen width and the first width's cells per
+    // deviation; the studies of the time and of the quadrature stay at the first width (their
+    // differences change with the width only through the product of the cut and themselves).
+    const auto width = choose_width(ladder, coarse_rule, spec.width > 0.0, spec.max_width, share.width * spec.rtol);
+    auto widened = [&](const Resolution& x) { return at_width(x, width.width); };
+    const Resolution base_rule = widened(coarse_rule);
+    Resolution half_coarse = base_rule;
+    half_coarse.cells = base_rule.cells / 2;
     const std::size_t quadrature_cells = std::max(first_cells, r.cells / 8);
     double quadrature_error = 0.0;
     // The node cap of one law from pde.max_classes: the classes are the spectrum's nodes times
@@ -451,31 +529,31 @@ PdeTrajectory solve_pde_to_tolerance(const sim::PointSpec& point, const sim::Run
     double quadrature_ts = r.ts_rtol;
     double loose_error = 0.0;
     if (product_law && std::isfinite(time_difference) &&
-        20.0 * 1.2 * time_difference <= time_share * spec.rtol - time_error) {
+        20.0 * 1.2 * time_difference <= share.time * spec.rtol - time_error) {
         quadrature_ts = 10.0 * r.ts_rtol;
         loose_error = 1.2 * time_difference;
     }
     if (product_law) {
-        sparse = sparse_quadrature(ladder, quadrature_cells, quadrature_ts, r.target_nodes, r.spectrum_nodes, null_class,
-                                   spec.max_classes, quadrature_share * spec.rtol * 0.5);
+        sparse = sparse_quadrature(ladder, quadrature_cells, r.width, quadrature_ts, r.target_nodes, r.spectrum_nodes, null_class,
+                                   spec.max_classes, share.quadrature * spec.rtol * 0.5);
         r.target_nodes = sparse.target_nodes;
         r.spectrum_nodes = sparse.spectrum_nodes;
         quadrature_error = sparse.target_error + sparse.spectrum_error + sparse.mixed_error;
     }
     if (!target_exact && !product_law) {
         const auto q = refine(
-            ladder, r.target_nodes, target_cap(r.spectrum_nodes), quadrature_share * spec.rtol * (spectrum_exact ? 1.0 : 0.5),
+            ladder, r.target_nodes, target_cap(r.spectrum_nodes), share.quadrature * spec.rtol * (spectrum_exact ? 1.0 : 0.5),
             assumed_quadrature_order, nominal_quadrature_order,
-            [&](std::size_t n) { return Resolution{quadrature_cells, n, r.spectrum_nodes, r.ts_rtol}; },
+            [&](std::size_t n) { return Resolution{quadrature_cells, n, r.spectrum_nodes, r.ts_rtol, r.width}; },
             spec.target_nodes != 0);
         r.target_nodes = q.value;
         quadrature_error += q.estimate;
     }
     if (!spectrum_exact && !product_law) {
         const auto q = refine(
-            ladder, r.spectrum_nodes, spectrum_cap(r.target_nodes), quadrature_share * spec.rtol * (target_exact ? 1.0 : 0.5),
+            ladder, r.spectrum_nodes, spectrum_cap(r.target_nodes), share.quadrature * spec.rtol * (target_exact ? 1.0 : 0.5),
             assumed_quadrature_order, nominal_quadrature_order,
-            [&](std::size_t n) { return Resolution{quadrature_cells, r.target_nodes, n, r.ts_rtol}; },
+            [&](std::size_t n) { return Resolution{quadrature_cells, r.target_nodes, n, r.ts_rtol, r.width}; },
             spec.spectrum_nodes != 0);
         r.spectrum_nodes = q.value;
         quadrature_error += q.estimate;
@@ -494,9 +572,10 @@ PdeTrajectory solve_pde_to_tolerance(const sim::PointSpec& point, const sim::Run
     // if the whole estimate would then exceed pde.rtol (unless the others already do and it adds
     // at most a tenth to them: a flagged point need not pay for the direct solve), or a solve of
     // the combination diverged, the result is solved on the fine grid at n directly.
-    Resolution half = r;
-    half.cells = r.cells / 2;
-    auto direct = [&] { return half.cells >= 4 ? extrapolate(ladder.solve(half), ladder.solve(r)) : ladder.solve(r); };
+    const Resolution full = widened(r);
+    Resolution half = full;
+    half.cells = full.cells / 2;
+    auto direct = [&] { return half.cells >= 4 ? extrapolate(ladder.solve(half), ladder.solve(full)) : ladder.solve(full); };
     PdeTrajectory out;
     std::size_t largest_solve = 0;        // the most classes of one solve (product law: below)
     Resolution rate_rule = r;             // the classes whose Q_k at T give the predicted rate
@@ -508,12 +587,10 @@ PdeTrajectory solve_pde_to_tolerance(const sim::PointSpec& point, const sim::Run
         // the ladders ran on or coarser than the chosen one). No solve holds n_t x n_s classes.
         const std::size_t m = std::min(quadrature_cells, r.cells / 2);
         auto at = [&](std::size_t t, std::size_t s, std::size_t cells) {
-            return Resolution{cells, t, s, quadrature_ts};
+            return Resolution{cells, t, s, quadrature_ts, r.width};
         };
         const std::size_t t0 = coarse_rule.target_nodes, s0 = coarse_rule.spectrum_nodes;
-        Resolution half_coarse = coarse_rule;
-        half_coarse.cells = coarse_rule.cells / 2;
-        const auto base = extrapolate(ladder.solve(half_coarse), ladder.solve(coarse_rule));
+        const auto base = extrapolate(ladder.solve(half_coarse), ladder.solve(base_rule));
         // The combination's first term (+1, the largest target rule) gives the class
         // diagnostics and the predicted rate's classes.
         const auto& lead = *std::max_element(sparse.terms.begin(), sparse.terms.end(), [](const auto& x, const auto& y) {
@@ -557,8 +634,6 @@ PdeTrajectory solve_pde_to_tolerance(const sim::PointSpec& point, const sim::Run
         }
         rate_rule = at(lead.target_nodes, lead.spectrum_nodes, m);
     } else if (refined_rule && 2 * quadrature_cells <= r.cells / 2 && half.cells >= 4) {
-        Resolution half_coarse = coarse_rule;
-        half_coarse.cells = coarse_rule.cells / 2;
         auto at = [&](const Resolution& rule, std::size_t cells) {
             Resolution x = rule;
             x.cells = cells;
@@ -566,7 +641,7 @@ PdeTrajectory solve_pde_to_tolerance(const sim::PointSpec& point, const sim::Run
         };
         const Resolution fine_m = at(r, quadrature_cells), fine_2m = at(r, 2 * quadrature_cells);
         const Resolution coarse_m = at(coarse_rule, quadrature_cells), coarse_2m = at(coarse_rule, 2 * quadrature_cells);
-        const auto base = extrapolate(ladder.solve(half_coarse), ladder.solve(coarse_rule));
+        const auto base = extrapolate(ladder.solve(half_coarse), ladder.solve(base_rule));
         const auto& fm = ladder.solve(fine_m);
         const auto& f2m = ladder.solve(fine_2m);
         const auto& cm = ladder.solve(coarse_m);
@@ -575,7 +650,8 @@ PdeTrajectory solve_pde_to_tolerance(const sim::PointSpec& point, const sim::Run
         if (finite) {
             out = combine(base, extrapolate(fm, f2m), extrapolate(cm, c2m));
             const double cross = excess_risk_error(combine(base, fm, cm), combine(base, f2m, c2m), ladder.noise()) / 3.0;
-            const double others = grid.estimate + quadrature_error + (std::isnan(time_error) ? 0.0 : time_error);
+            const double others =
+                grid.estimate + quadrature_error + width.estimate + (std::isnan(time_error) ? 0.0 : time_error);
             if (others + cross <= spec.rtol || cross <= 0.1 * others) {
                 quadrature_error += cross;
             } else {
@@ -591,8 +667,10 @@ PdeTrajectory solve_pde_to_tolerance(const sim::PointSpec& point, const sim::Run
     a.grid_error = grid.estimate;
     a.quadrature_error = quadrature_error;
     a.time_error = time_error;
-    a.error_estimate = grid.estimate + quadrature_error + (std::isnan(time_error) ? 0.0 : time_error);
-    a.cells = r.cells;
+    a.width_error = width.estimate;
+    a.error_estimate = grid.estimate + quadrature_error + width.estimate + (std::isnan(time_error) ? 0.0 : time_error);
+    a.cells = full.cells;
+    a.width = width.width;
     a.classes = largest_solve ? largest_solve : ladder.class_list(r).size();
     a.target_nodes = target_exact ? 0 : r.target_nodes;
     a.spectrum_nodes = spectrum_exact ? 0 : r.spectrum_nodes;
@@ -606,15 +684,15 @@ PdeTrajectory solve_pde_to_tolerance(const sim::PointSpec& point, const sim::Run
     if (!a.met_tolerance) {
         std::snprintf(text, sizeof text,
                       "PDE at %s: estimated error %.2g exceeds pde.rtol = %.2g (grid %.2g at %zu cells, "
-                      "quadrature %.2g with %zu classes, time %.2g); raise pde.max_cells or pde.max_classes, or set "
-                      "the resolution explicitly",
+                      "quadrature %.2g with %zu classes, width %.2g at %g deviations, time %.2g); raise "
+                      "pde.max_cells, pde.max_classes or pde.max_width, or set the resolution explicitly",
                       describe_point(point).c_str(), a.error_estimate, spec.rtol, a.grid_error, a.cells,
-                      a.quadrature_error, a.classes, time_error);
+                      a.quadrature_error, a.classes, a.width_error, a.width, time_error);
         a.warning = text;
     } else if (time_overridden) {
         std::snprintf(text, sizeof text,
                       "PDE at %s: the time-integration error is not estimated, since PETSc options set -ts_rtol or "
-                      "-ts_atol (the estimate %.2g covers the grid and the quadrature only)",
+                      "-ts_atol (the estimate %.2g covers the grid, the quadrature and the width only)",
                       describe_point(point).c_str(), a.error_estimate);
         a.warning = text;
     }

@@ -25,15 +25,15 @@ struct AccuracySpec {
     std::size_t cells = 0;           // finite volumes per class
     std::size_t target_nodes = 0;    // nodes of a continuous target law
     std::size_t spectrum_nodes = 0;  // nodes of a continuous spectrum
-    // Half-width of the co-moving grid, in class standard deviations. The walls' cut is not part
-    // of the estimate, so the default must leave it small wherever the grid's estimate is
-    // believed: against width 32 at 1.25 times the cells per deviation (2026-12-01), width 12 was
-    // off by 7.1e-4, 1.1e-3, 1.4e-3, 1.5e-3 and 1.7e-3 of the error measure at lr 1, 1.5, 2, 3
-    // and 4 (more than pde.rtol, with estimates of 2e-4), width 16 by 1.4e-4 to 3.1e-4.
-    double width = 16.0;
+    // Half-width of the co-moving grids, in class standard deviations (0: auto). The walls' cut is
+    // the fourth estimated part: auto starts at 12 and widens by 4 at the same cells per
+    // deviation while the cut's estimate exceeds its share (error_control.cpp, choose_width);
+    // an explicit width is used as given, its cut estimated from a solve 4 deviations wider.
+    double width = 0.0;
     // Caps of the automatic choice: a solve that would need more is returned at the caps, flagged.
     std::size_t max_cells = 3840;
     std::size_t max_classes = 256;
+    double max_width = 32.0;  // the widest half-width auto may choose (cells grow in proportion)
 };
 
 // The floor of the error measure, as a fraction of the initial excess risk.

@@ -58,10 +58,12 @@ struct ClassDiagnostics {
 // What the error controller (error_control.hpp) chose and estimated for a solve.
 struct PdeAccuracy {
     static constexpr double nan = std::numeric_limits<double>::quiet_NaN();
-    double error_estimate = nan;    // estimated error measure of the result (sum of the three parts)
+    double error_estimate = nan;    // estimated error measure of the result (sum of the four parts)
     double grid_error = nan;        // the part of the finite-volume grid
     double quadrature_error = nan;  // the part of the class quadrature (0 for a discrete law)
     double time_error = nan;        // the part of the time integration
+    double width_error = nan;       // the part of the walls' cut at +-width deviations
+    double width = nan;             // the grids' half-width, in class deviations
     std::size_t cells = 0;          // finite volumes per class
     std::size_t classes = 0;        // coordinate classes
     std::size_t target_nodes = 0;   // nodes of the target law's quadrature (0: a discrete law)

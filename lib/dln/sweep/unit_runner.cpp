@@ -57,7 +57,7 @@ const std::vector<PdeField>& pde_fields() {
     using A = pde::PdeAccuracy;
     static const std::vector<PdeField> fields = {
         {{"error_estimate", ScalarType::float64,
-          "estimated relative error of the excess risk (grid + quadrature + time parts)", "1"},
+          "estimated relative error of the excess risk (grid + quadrature + width + time parts)", "1"},
          [](const A& a) { return a.error_estimate; }},
         {{"grid_error", ScalarType::float64, "part of the error estimate due to the finite-volume grid", "1"},
          [](const A& a) { return a.grid_error; }},
@@ -65,6 +65,10 @@ const std::vector<PdeField>& pde_fields() {
          [](const A& a) { return a.quadrature_error; }},
         {{"time_error", ScalarType::float64, "part of the error estimate due to the time integration", "1"},
          [](const A& a) { return a.time_error; }},
+        {{"width_error", ScalarType::float64, "part of the error estimate due to the walls' cut at +-width deviations", "1"},
+         [](const A& a) { return a.width_error; }},
+        {{"width", ScalarType::float64, "half-width of the co-moving grids, in class standard deviations", "1"},
+         [](const A& a) { return a.width; }},
         {{"cells", ScalarType::int64, "finite volumes per class", ""},
          [](const A& a) { return static_cast<double>(a.cells); }},
         {{"classes", ScalarType::int64, "coordinate classes", ""},
@@ -112,7 +116,8 @@ std::string describe_accuracy(const pde::PdeAccuracy& a) {
     if (a.spectrum_nodes > 0) text += ", spectrum nodes " + std::to_string(a.spectrum_nodes);
     text += ", estimated error " + short_number(a.error_estimate, "%.1e") + " (grid " +
             short_number(a.grid_error, "%.1e") + ", quadrature " + short_number(a.quadrature_error, "%.1e") +
-            ", time " + short_number(a.time_error, "%.1e") + "), predicted late-time rate " +
+            ", width " + short_number(a.width_error, "%.1e") + " at " + short_number(a.width, "%g") +
+            " deviations, time " + short_number(a.time_error, "%.1e") + "), predicted late-time rate " +
             short_number(a.predicted_rate, "%.4g");
     return text;
 }
@@ -122,6 +127,7 @@ pde::AccuracySpec pde_accuracy(const config::Config& c) {
     spec.rtol = c.pde_rtol;
     spec.cells = c.pde_cells;
     spec.width = c.pde_width;
+    spec.max_width = c.pde_max_width;
     spec.target_nodes = c.pde_target_nodes;
     spec.spectrum_nodes = c.pde_spectrum_nodes;
     spec.max_cells = c.pde_max_cells;
