@@ -3,6 +3,8 @@
 #include <petscsys.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdlib>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -84,7 +86,8 @@ struct Resolution {
 // The solves of one point, each computed once.
 class Ladder {
 public:
-    Ladder(const sim::PointSpec& point, const sim::RunSpec& run) : point_(point), run_(run) {}
+    Ladder(const sim::PointSpec& point, const sim::RunSpec& run)
+        : point_(point), run_(run), trace_(std::getenv("DLN_PDE_TRACE") != nullptr) {}
 
     const PdeTrajectory& solve(const Resolution& r) {
         auto found = cache_.find(r);
@@ -98,7 +101,13 @@ public:
         one.atol = ts_atol_fraction * r.ts_rtol;
         const auto classes = make_classes(point_.data, point_.parametrization, point_.alpha, one.quadrature);
         FokkerPlanckSolver solver(point_.parametrization, point_.lr, point_.data.noise, classes, one);
+        const auto start = std::chrono::steady_clock::now();
         auto trajectory = solver.run(run_);
+        if (trace_) {  // DLN_PDE_TRACE: one line per solve of the controller, for where its time goes
+            std::fprintf(stderr, "dln: pde solve: cells %zu, width %g, nodes %zu x %zu, ts_rtol %.1e, classes %zu: %zu steps, %.3f s\n",
+                         r.cells, r.width, r.target_nodes, r.spectrum_nodes, r.ts_rtol, classes.size(), trajectory.steps,
+                         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        }
         trajectory.accuracy.cells = r.cells;
         trajectory.accuracy.classes = classes.size();
         class_lists_[r] = classes;
@@ -125,6 +134,7 @@ public:
 private:
     const sim::PointSpec& point_;
     const sim::RunSpec& run_;
+    bool trace_;
     std::map<Resolution, PdeTrajectory> cache_;
     std::map<Resolution, std::vector<CoordinateClass>> class_lists_;
 };
@@ -383,7 +393,11 @@ SparseQuadrature sparse_quadrature(Ladder& ladder, std::size_t cells, double wid
 // rho is the observed ratio of two successive differences once two exist (kept within
 // [1/8, 3/4]: below, the differences are at the grid's noise; above, at 3 d, the estimate would
 // be no more than a guess), and 1/2 before (an upper estimate: d itself). It widens while that
-// exceeds its budget, up to pde.max_width. Measured on the same grids as the cell counts of the
+// exceeds its budget, up to pde.max_width. It does not widen (one study, its estimate reported)
+// when the grid alone already misses pde.rtol: the point is flagged whatever the width, and at
+// alpha = 0.01, lr 1 and 2, T = 10, with the grid at its cap, the widening to 32 took 25-30 s to
+// end flagged (2026-12-01). The differences need not fall at every step: at lr 4 d(16, 20) was
+// above 3/4 of d(12, 16) and d(20, 24) 400 times below it, so a stall is not a reason to stop. Measured on the same grids as the cell counts of the
 // study (2026-12-01): at 120 or 60 cells at width 12 the difference of two widths is dominated by
 // how the coarse grid's error moves with the walls (1.1e-2 at lr 1 where the cut is 7e-4), which
 // is why the study is on the chosen grid and not on a coarser one.
@@ -407,7 +421,8 @@ struct WidthChoice {
 // `chosen`: the grid and the quadrature the result's base is solved at, at the first width.
 // `fixed`: an explicit pde.width, used as given; its cut d(L, L + 4) / (1 - rho) is estimated with
 // the assumed rho, i.e. 2 d.
-WidthChoice choose_width(Ladder& ladder, const Resolution& chosen, bool fixed, double max_width, double budget) {
+WidthChoice choose_width(Ladder& ladder, const Resolution& chosen, bool fixed, bool flagged, double max_width,
+                         double budget) {
     auto solve = [&](const Resolution& x) {
         Resolution half = x;
         half.cells = x.cells / 2;
@@ -426,7 +441,9 @@ WidthChoice choose_width(Ladder& ladder, const Resolution& chosen, bool fixed, d
         }
         const double estimate = d * rho / (1.0 - rho);
         w += width_step;
-        if (estimate <= budget || w + width_step > max_width) return {w, estimate};
+        if (estimate <= budget || w + width_step > max_width || flagged) {
+            return {w, estimate};
+        }
         previous = d;
         narrow = std::move(wide);
     }
@@ -495,7 +512,8 @@ PdeTrajectory solve_pde_to_tolerance(const sim::PointSpec& point, const sim::Run
     // result's base, X(N/2, N; n0), is at the chosen width and the first width's cells per
     // deviation; the studies of the time and of the quadrature stay at the first width (their
     // differences change with the width only through the product of the cut and themselves).
-    const auto width = choose_width(ladder, coarse_rule, spec.width > 0.0, spec.max_width, share.width * spec.rtol);
+    const auto width = choose_width(ladder, coarse_rule, spec.width > 0.0, !(grid.estimate <= spec.rtol), spec.max_width,
+                                    share.width * spec.rtol);
     auto widened = [&](const Resolution& x) { return at_width(x, width.width); };
     const Resolution base_rule = widened(coarse_rule);
     Resolution half_coarse = base_rule;
