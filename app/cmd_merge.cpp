@@ -9,9 +9,11 @@
 
 #include <filesystem>
 #include <iostream>
+#include <sstream>
 
 #include "cli.hpp"
 #include "standalone_mpi.hpp"
+#include "dln/config/config.hpp"
 #include "dln/pde/petsc_session.hpp"
 #include "dln/sweep/sweep_merge.hpp"
 
@@ -46,13 +48,17 @@ int merge_command(const Args& args) {
         std::cout << "dln merge: " << inputs.size() << " files into " << output << ": "
                   << summary.units - summary.missing << " of " << summary.units << " units" << std::endl;
         if (summary.missing > 0) {
-            std::cerr << "dln merge: " << summary.missing << " units computed by no input, pending in " << output;
-            for (const auto& shard : summary.missing_shards) std::cerr << (&shard == &summary.missing_shards.front() ? "; shards missing: " : ", ") << shard;
-            std::cerr << '\n';
-            for (const auto& unit : summary.missing_units) std::cerr << "  missing " << unit << '\n';
-            if (summary.missing > summary.missing_units.size()) {
-                std::cerr << "  and " << summary.missing - summary.missing_units.size() << " more\n";
+            // One write for the whole report, so that nothing interleaves with it.
+            std::ostringstream report;
+            report << "dln merge: " << summary.missing << " units computed by no input, pending in " << output;
+            for (const auto& shard : summary.missing_shards) {
+                report << (&shard == &summary.missing_shards.front() ? "; shards missing: " : ", ") << shard;
             }
+            for (const auto& unit : summary.missing_units) report << "\n  missing " << unit;
+            if (summary.missing > summary.missing_units.size()) {
+                report << "\n  and " << summary.missing - summary.missing_units.size() << " more";
+            }
+            config::print_line(std::cerr, report.str());
             status = 1;
         }
     } catch (const std::invalid_argument& e) {  // a damaged input found while merging

@@ -10,6 +10,7 @@
 // controller's warning if pde.rtol was not met).
 #include <iostream>
 #include <optional>
+#include <sstream>
 
 #include "cli.hpp"
 #include "standalone_mpi.hpp"
@@ -50,15 +51,17 @@ int run_command(const Args& args) {
                 const auto& trajectory = computed.trajectory;
                 if (computed.accuracy) {
                     // What the error controller chose and estimated; stdout stays the CSV.
-                    std::cerr << "dln run: pde: " << sweep::describe_accuracy(*computed.accuracy) << '\n';
+                    config::print_line(std::cerr, "dln run: pde: " + sweep::describe_accuracy(*computed.accuracy));
                     if (!computed.accuracy->warning.empty()) {
-                        std::cerr << "dln run: warning: " << computed.accuracy->warning << '\n';
+                        config::print_line(std::cerr, "dln run: warning: " + computed.accuracy->warning);
                     }
                 }
                 sim::write_csv_rows(std::cout, name, grid.replicate(unit), times, trajectory.snapshots);
                 if (trajectory.diverged) {
-                    std::cerr << "dln run: " << name << " replicate " << grid.replicate(unit)
-                              << " diverged at t = " << trajectory.diverged_at << '\n';
+                    std::ostringstream line;
+                    line << "dln run: " << name << " replicate " << grid.replicate(unit) << " diverged at t = "
+                         << trajectory.diverged_at;
+                    config::print_line(std::cerr, line.str());
                 }
             }
         }

@@ -139,8 +139,8 @@ std::optional<std::vector<io::UnitRecord>> compute(const SweepGrid& grid, const 
             if (record.status == io::UnitStatus::failed) {
                 record.failures =
                     static_cast<std::int8_t>(std::min<std::int64_t>(handout[group[m]].failures + 1, 127));
-                std::cerr << "dln: " << model::name(method) << ' ' << grid.describe(*units[m], method)
-                          << " failed: " << record.message << '\n';
+                config::print_line(std::cerr, "dln: " + std::string(model::name(method)) + ' ' + grid.describe(*units[m], method) +
+                                                  " failed: " + record.message);
             }
             // The worker that computed it says so, once; the master counts it in the summary.
             if (!record.warning.empty()) config::print_line(std::cerr, "dln sweep: warning: " + record.warning);
