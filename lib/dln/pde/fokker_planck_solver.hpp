@@ -9,7 +9,7 @@
 // fixed grid cannot resolve. The closure only chooses the frame: the equation for g_k is exact,
 // so a frame that drifts from the true moments costs resolution, not correctness.
 //
-// Unknowns per class: g_k on N cells (finite volumes, Scharfetter-Gummel fluxes, zero flux at
+// Unknowns per class: g_k on N_k cells (finite volumes, Scharfetter-Gummel fluxes, zero flux at
 // +-L: mass is conserved to rounding and g stays non-negative), m_k, log v_k, log Q_k. R is a
 // function of the state, so the coupling is implicit. Default integrator: adaptive ARKIMEX 4
 // (L-stable ESDIRK; there is no explicit part) with Newton on the analytic Jacobian, solved
@@ -35,6 +35,9 @@ namespace dln::pde {
 
 struct PdeSpec {
     std::size_t cells = 240;  // N, finite volumes per class
+    // Per-class counts, one per coordinate class in make_classes' order (empty: every class has
+    // `cells`). A class whose share of the grid error is small can keep fewer cells.
+    std::vector<std::size_t> class_cells;
     double width = 16.0;      // L: the co-moving grid spans m +- L s (AccuracySpec::width says why 16)
     QuadratureSpec quadrature;
     // Default TS tolerances (PETSC_OPTIONS -ts_rtol/-ts_atol override). The time error they

@@ -11,7 +11,7 @@ namespace dln::pde::fp {
 
 PetscErrorCode BorderedJacobian::create() {
     PetscFunctionBeginUser;
-    const std::size_t n = p_.classes.size(), cells = p_.layout.cells(0);
+    const std::size_t n = p_.classes.size();
     const StateLayout& layout = p_.layout;
     std::vector<PetscInt> nnz(static_cast<std::size_t>(bordered_size()));
     for (std::size_t k = 0; k < n; ++k) {
@@ -29,14 +29,15 @@ PetscErrorCode BorderedJacobian::create() {
     PetscCall(MatSetOption(bordered_, MAT_NEW_NONZERO_ALLOCATION_ERR, PETSC_TRUE));
     PetscCall(MatCreateVecs(bordered_, &wide_in_, &wide_out_));
     PetscCall(MatGetFactor(bordered_, MATSOLVERPETSC, MAT_FACTOR_LU, &factor_));
-    drift_c_.assign(n * cells, 0.0);
-    error_c_.assign(n * cells, 0.0);
-    phi_m_c_.assign(n * cells, 0.0);
-    phi_lv_c_.assign(n * cells, 0.0);
-    slope_c_.assign(n * cells, 0.0);
-    phi_f_.assign(cells, 0.0);
-    phi_m_f_.assign(cells, 0.0);
-    phi_lv_f_.assign(cells, 0.0);
+    const std::size_t all_cells = layout.total_cells(), one_class = layout.max_cells();
+    drift_c_.assign(all_cells, 0.0);
+    error_c_.assign(all_cells, 0.0);
+    phi_m_c_.assign(all_cells, 0.0);
+    phi_lv_c_.assign(all_cells, 0.0);
+    slope_c_.assign(all_cells, 0.0);
+    phi_f_.assign(one_class, 0.0);
+    phi_m_f_.assign(one_class, 0.0);
+    phi_lv_f_.assign(one_class, 0.0);
     lv_dot_risk_.assign(n, 0.0);
     columns_.clear();
     row_of_.clear();
@@ -103,7 +104,7 @@ PetscErrorCode BorderedJacobian::store_entries() {
 
 PetscErrorCode BorderedJacobian::assemble(const double* y, double shift) {
     PetscFunctionBeginUser;
-    const std::size_t n = p_.classes.size(), cells = p_.layout.cells(0);  // every class has as many (for now)
+    const std::size_t n = p_.classes.size();
     const double kappa = p_.kappa, lr = p_.lr;
     const bool linear = p_.linear;
     const PetscInt r_col = risk_index();
@@ -111,7 +112,7 @@ PetscErrorCode BorderedJacobian::assemble(const double* y, double shift) {
     double r = 0.0;
     for (std::size_t k = 0; k < n; ++k) {
         const Coefficients c = frame(p_, k, y, 0.0);
-        const std::size_t o = k * cells;
+        const std::size_t o = p_.layout.cell_offset(k), cells = p_.layout.cells(k);
         drift_derivatives(p_, c, p_.classes[k], p_.grid(k).centre.data(), cells, drift_c_.data() + o,
                           phi_m_c_.data() + o, phi_lv_c_.data() + o, error_c_.data() + o, slope_c_.data() + o);
         const double* error = error_c_.data() + o;
@@ -123,7 +124,7 @@ PetscErrorCode BorderedJacobian::assemble(const double* y, double shift) {
         const double h = p_.grid(k).h;
         const std::vector<double>& centre = p_.grid(k).centre;
         const double* g = y + p_.layout.g(k);
-        const std::size_t o = k * cells;
+        const std::size_t o = p_.layout.cell_offset(k), cells = p_.layout.cells(k);
         const double w = risk_weight(p_.classes[k], h);  // dR/dg_j = w e_j^2
         const double s_k = std::exp(0.5 * y[p_.layout.log_variance(k)]);
         double dm = 0.0, dlv = 0.0, dq = 0.0;
@@ -150,7 +151,7 @@ PetscErrorCode BorderedJacobian::assemble(const double* y, double shift) {
         const std::vector<double>& centre = grid.centre;
         const std::vector<double>& face = grid.face;
         const double* g = y + p_.layout.g(k);
-        const std::size_t o = k * cells;
+        const std::size_t o = p_.layout.cell_offset(k), cells = p_.layout.cells(k);
         const double* phi = drift_c_.data() + o;
         Coefficients c = frame(p_, k, y, r);
         moments(grid, g, phi, c);

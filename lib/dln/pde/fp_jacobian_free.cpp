@@ -9,7 +9,7 @@
 namespace dln::pde::fp {
 
 JacobianFreeFallback::JacobianFreeFallback(const Problem& p, Residual& residual)
-    : p_(p), residual_(residual), scratch_(p.layout.cells(0), 0.0), drift_c_(p.classes.size() * p.layout.cells(0), 0.0) {}
+    : p_(p), residual_(residual), scratch_(p.layout.max_cells(), 0.0), drift_c_(p.layout.total_cells(), 0.0) {}
 
 PetscErrorCode JacobianFreeFallback::destroy() {
     PetscFunctionBeginUser;
@@ -63,18 +63,19 @@ PetscErrorCode JacobianFreeFallback::apply_operator(Vec x, Vec out) {
 }
 
 void JacobianFreeFallback::assemble_preconditioner(const double* y, double shift) {
-    const std::size_t n = p_.classes.size(), cells = p_.layout.cells(0), size = p_.layout.size();
+    const std::size_t n = p_.classes.size(), size = p_.layout.size();
     lower_.assign(size, 0.0);
     diag_.assign(size, 0.0);
     upper_.assign(size, 0.0);
     const double r = risk(p_, y);
     for (std::size_t k = 0; k < n; ++k) {
         const Grid& grid = p_.grid(k);
+        const std::size_t cells = p_.layout.cells(k);
         const double h = grid.h;
         const std::vector<double>& face = grid.face;
         const double* g = y + p_.layout.g(k);
         Coefficients c = frame(p_, k, y, r);
-        double* phi = drift_c_.data() + k * cells;
+        double* phi = drift_c_.data() + p_.layout.cell_offset(k);
         drift_points(p_, c, p_.classes[k], grid.centre.data(), cells, phi, nullptr);
         moments(grid, g, phi, c);
         drift_points(p_, c, p_.classes[k], face.data(), cells - 1, scratch_.data(), nullptr);

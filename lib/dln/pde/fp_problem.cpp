@@ -1,7 +1,9 @@
 #include "dln/pde/fp_problem.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <string>
 #include <utility>
 
 namespace dln::pde::fp {
@@ -16,11 +18,33 @@ Grid uniform_grid(std::size_t cells, double half_width) {
     return grid;
 }
 
+StateLayout::StateLayout(std::vector<std::size_t> cells) : cells_(std::move(cells)) {
+    start_.assign(cells_.size() + 1, 0);
+    cell_start_.assign(cells_.size() + 1, 0);
+    for (std::size_t k = 0; k < cells_.size(); ++k) {
+        start_[k + 1] = start_[k] + cells_[k] + 3;
+        cell_start_[k + 1] = cell_start_[k] + cells_[k];
+    }
+}
+
+std::size_t StateLayout::max_cells() const {
+    return cells_.empty() ? 0 : *std::max_element(cells_.begin(), cells_.end());
+}
+
 Problem make_problem(model::Parametrization param, double lr, double noise, std::vector<CoordinateClass> classes,
                      const PdeSpec& spec) {
     if (spec.cells < 4) throw std::invalid_argument("pde.cells must be at least 4");
     if (!(spec.width > 0.0)) throw std::invalid_argument("pde.width must be positive");
     if (classes.empty()) throw std::invalid_argument("the PDE needs at least one coordinate class");
+    std::vector<std::size_t> cells = spec.class_cells.empty() ? std::vector<std::size_t>(classes.size(), spec.cells)
+                                                              : spec.class_cells;
+    if (cells.size() != classes.size()) {
+        throw std::invalid_argument("per-class cell counts: " + std::to_string(cells.size()) + " counts for " +
+                                    std::to_string(classes.size()) + " coordinate classes");
+    }
+    for (const std::size_t n : cells) {
+        if (n < 4) throw std::invalid_argument("every class needs at least 4 cells");
+    }
     Problem p;
     p.linear = param == model::Parametrization::linear;
     p.kappa = model::kappa(param);
@@ -28,8 +52,8 @@ Problem make_problem(model::Parametrization param, double lr, double noise, std:
     p.noise = noise;
     p.classes = std::move(classes);
     p.width = spec.width;
-    p.grids.assign(p.classes.size(), uniform_grid(spec.cells, spec.width));
-    p.layout = StateLayout(p.classes.size(), spec.cells);
+    for (const std::size_t n : cells) p.grids.push_back(uniform_grid(n, spec.width));
+    p.layout = StateLayout(std::move(cells));
     return p;
 }
 

@@ -11,8 +11,8 @@
 
 namespace dln::pde::fp {
 
-// A class's co-moving grid in xi: uniform on [-half_width, half_width], cell centres and
-// interior faces. Every class starts on pde.width; a class whose balance has collapsed is moved
+// A class's co-moving grid in xi: uniform on [-half_width, half_width] with its own cell count
+// (PdeSpec::class_cells), cell centres and interior faces. Every class starts on pde.width; a class whose balance has collapsed is moved
 // to a narrower one that ends where the drift confines its mass (fp_extent.hpp).
 struct Grid {
     std::size_t cells = 0;
@@ -24,23 +24,29 @@ struct Grid {
 Grid uniform_grid(std::size_t cells, double half_width);
 
 // Where each class's unknowns lie in the state vector: its cells' g, then m, log v and log Q.
-// Every class has the grid's cell count for now; the offsets are asked per class so that
-// per-class counts would change this type (and the grid), not the code that uses it.
+// Each class has its own cell count; the blocks follow one another (offsets by prefix sums), so
+// with equal counts N class k starts at k (N + 3), as it did when the count was one number.
 class StateLayout {
 public:
     StateLayout() = default;
-    StateLayout(std::size_t classes, std::size_t cells) : classes_(classes), cells_(cells) {}
-    std::size_t classes() const { return classes_; }
-    std::size_t cells(std::size_t) const { return cells_; }
-    std::size_t g(std::size_t k) const { return k * stride(); }  // the first cell of class k
-    std::size_t mean(std::size_t k) const { return g(k) + cells_; }
+    StateLayout(std::size_t classes, std::size_t cells) : StateLayout(std::vector<std::size_t>(classes, cells)) {}
+    explicit StateLayout(std::vector<std::size_t> cells);
+    std::size_t classes() const { return cells_.size(); }
+    std::size_t cells(std::size_t k) const { return cells_[k]; }
+    std::size_t g(std::size_t k) const { return start_[k]; }  // the first cell of class k
+    std::size_t mean(std::size_t k) const { return g(k) + cells_[k]; }
     std::size_t log_variance(std::size_t k) const { return mean(k) + 1; }
     std::size_t log_q(std::size_t k) const { return mean(k) + 2; }
-    std::size_t size() const { return classes_ * stride(); }
+    std::size_t size() const { return start_.empty() ? 0 : start_.back(); }
+    // Where class k's cells start in a [class][cell] array of every class's cells only (the
+    // solver's per-cell scratch), and that array's length.
+    std::size_t cell_offset(std::size_t k) const { return cell_start_[k]; }
+    std::size_t total_cells() const { return cell_start_.empty() ? 0 : cell_start_.back(); }
+    std::size_t max_cells() const;  // the most cells of any class (one class's scratch)
 
 private:
-    std::size_t stride() const { return cells_ + 3; }
-    std::size_t classes_ = 0, cells_ = 0;
+    std::vector<std::size_t> cells_;
+    std::vector<std::size_t> start_, cell_start_;  // prefix sums, one longer than cells_
 };
 
 struct Problem {
