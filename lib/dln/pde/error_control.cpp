@@ -71,6 +71,22 @@ double richardson(double coarse_difference, double fine_difference, double assum
 constexpr std::size_t first_target_nodes = 8, first_spectrum_nodes = 8;
 constexpr double assumed_quadrature_order = 2.0, nominal_quadrature_order = 8.0;
 
+// The power law on a discrete target law starts at 4 spectrum nodes. That rule is the one the
+// grid, the time and the width are studied at, and a power-law class costs by its lambda (the
+// solve's steps follow its fastest class): the graded rule's top node is at lambda ~ 24 at 4
+// nodes and ~ 48 at 8, and at 8 nodes (16 classes) those studies took 1.85 s of a 3.45 s point
+// against 0.70 s at 4 (a = 0.5, T = 4, load ~5, 2026-12-01). The grid's error differs between
+// the two rules only through how it varies over the classes, which the combination's correction
+// X(M, 2M; n) - X(M, 2M; n0) carries and estimates (1.7e-4 at 4 nodes, 1.1e-4 at 8); the result
+// moved by 4.9e-5. The quadrature's ladder still starts at 8 nodes: started at 4, the order it
+// observed over 4 -> 8 -> 16 (3.7) was pre-asymptotic, and it stopped at 16 nodes with an
+// estimate of 2.8e-4 where the true error was 5.6e-4 (the accuracy test's T = 1). Not for Marchenko-Pastur: at 4 nodes its grid study chose 240 cells and width
+// 24 where 8 nodes give 160 cells and 16, and its estimate rose from 3.3e-4 to 7.7e-4. Not under
+// a gaussian target, whose sparse combination (or tensor ladder) keeps the 8-node rule.
+std::size_t first_spectrum_nodes_of(const model::DataSpec& data) {
+    return data.spectrum == model::Spectrum::powerlaw && target_law_is_discrete(data) ? 4 : first_spectrum_nodes;
+}
+
 struct Resolution {
     std::size_t cells, target_nodes, spectrum_nodes;
     double ts_rtol;
@@ -454,7 +470,7 @@ PdeTrajectory solve_pde_to_tolerance(const sim::PointSpec& point, const sim::Run
     // explicit values are used as given.
     Resolution r{first_cells,
                  spec.target_nodes ? spec.target_nodes : (target_exact ? exact_targets : first_target_nodes),
-                 spec.spectrum_nodes ? spec.spectrum_nodes : (spectrum_exact ? exact_spectrum : first_spectrum_nodes),
+                 spec.spectrum_nodes ? spec.spectrum_nodes : (spectrum_exact ? exact_spectrum : first_spectrum_nodes_of(point.data)),
                  spec.rtol * ts_rtol_fraction,
                  spec.width > 0.0 ? spec.width : first_width};
     const Shares share = shares(!target_exact || !spectrum_exact);
@@ -551,7 +567,8 @@ PdeTrajectory solve_pde_to_tolerance(const sim::PointSpec& point, const sim::Run
     }
     if (!spectrum_exact && !product_law) {
         const auto q = refine(
-            ladder, r.spectrum_nodes, spectrum_cap(r.target_nodes), share.quadrature * spec.rtol * (target_exact ? 1.0 : 0.5),
+            ladder, spec.spectrum_nodes ? r.spectrum_nodes : std::max(r.spectrum_nodes, first_spectrum_nodes),
+            spectrum_cap(r.target_nodes), share.quadrature * spec.rtol * (target_exact ? 1.0 : 0.5),
             assumed_quadrature_order, nominal_quadrature_order,
             [&](std::size_t n) { return Resolution{quadrature_cells, r.target_nodes, n, r.ts_rtol, r.width}; },
             spec.spectrum_nodes != 0);
