@@ -532,19 +532,23 @@ PdeTrajectory solve_pde_to_tolerance(const sim::PointSpec& point, const sim::Run
     // (sparse_quadrature below) instead of the tensor-product ladders.
     const bool product_law = !target_exact && !spectrum_exact && spec.target_nodes == 0 && spec.spectrum_nodes == 0;
     SparseQuadrature sparse;
-    // The product law's quadrature solves (its ladders and the combination's corrections: most of
-    // its cost) run at ten times the TS tolerance when the time study shows that costs nothing
+    // The quadrature solves of every automatic continuous law (its ladders and the combination's
+    // corrections: most of its cost) run at ten times the TS tolerance when the time study shows that costs nothing
     // that matters: the study's looser solve is then within loose_error of the truth (its
     // difference from the tighter one plus the tighter one's error, a fifth of it). Every
     // quadrature difference then carries at most 2 loose_error of time error, and the
     // correction sum c_ij X_ij - X(n0), extrapolated, at most (sum |c_ij| + 1) 5/3 loose_error,
     // which is added to the time estimate below. Taken only when 20 loose_error fits in what the
     // time share leaves: the sparse set at 256 classes has 7 terms (sum |c_ij| + 1 = 8, times
-    // 5/3: 13.3). Measured (2026-12-01): loose_error 3.7e-7 at the gaussian target on the power
-    // law and 3.0e-6 at sweeps/concentration.ini's point; the solves take 30% fewer steps.
+    // 5/3: 13.3; one law's X(n) - X(n0), 2 terms, 3.3). Measured (2026-12-01): loose_error 3.7e-7
+    // at the gaussian target on the power law and 3.0e-6 at sweeps/concentration.ini's point; the
+    // solves take 30% fewer steps. One law alone: the power law's two 32-node solves took 1.31 s
+    // instead of 1.57 s (a = 0.5, T = 4, load ~5); Marchenko-Pastur's result moved by 7.5e-7.
     double quadrature_ts = r.ts_rtol;
     double loose_error = 0.0;
-    if (product_law && std::isfinite(time_difference) &&
+    const bool automatic_quadrature = product_law || (!target_exact && spec.target_nodes == 0) ||
+                                      (!spectrum_exact && spec.spectrum_nodes == 0);
+    if (automatic_quadrature && std::isfinite(time_difference) &&
         20.0 * 1.2 * time_difference <= share.time * spec.rtol - time_error) {
         quadrature_ts = 10.0 * r.ts_rtol;
         loose_error = 1.2 * time_difference;
@@ -560,7 +564,7 @@ PdeTrajectory solve_pde_to_tolerance(const sim::PointSpec& point, const sim::Run
         const auto q = refine(
             ladder, r.target_nodes, target_cap(r.spectrum_nodes), share.quadrature * spec.rtol * (spectrum_exact ? 1.0 : 0.5),
             assumed_quadrature_order, nominal_quadrature_order,
-            [&](std::size_t n) { return Resolution{quadrature_cells, n, r.spectrum_nodes, r.ts_rtol, r.width}; },
+            [&](std::size_t n) { return Resolution{quadrature_cells, n, r.spectrum_nodes, quadrature_ts, r.width}; },
             spec.target_nodes != 0);
         r.target_nodes = q.value;
         quadrature_error += q.estimate;
@@ -570,7 +574,7 @@ PdeTrajectory solve_pde_to_tolerance(const sim::PointSpec& point, const sim::Run
             ladder, spec.spectrum_nodes ? r.spectrum_nodes : std::max(r.spectrum_nodes, first_spectrum_nodes),
             spectrum_cap(r.target_nodes), share.quadrature * spec.rtol * (target_exact ? 1.0 : 0.5),
             assumed_quadrature_order, nominal_quadrature_order,
-            [&](std::size_t n) { return Resolution{quadrature_cells, r.target_nodes, n, r.ts_rtol, r.width}; },
+            [&](std::size_t n) { return Resolution{quadrature_cells, r.target_nodes, n, quadrature_ts, r.width}; },
             spec.spectrum_nodes != 0);
         r.spectrum_nodes = q.value;
         quadrature_error += q.estimate;
@@ -654,8 +658,11 @@ PdeTrajectory solve_pde_to_tolerance(const sim::PointSpec& point, const sim::Run
         auto at = [&](const Resolution& rule, std::size_t cells) {
             Resolution x = rule;
             x.cells = cells;
+            x.ts_rtol = quadrature_ts;
             return x;
         };
+        // The correction X(n) - X(n0) at the quadrature's TS tolerance (see loose_error).
+        if (loose_error > 0.0) time_error += 2.0 * 5.0 / 3.0 * loose_error;
         const Resolution fine_m = at(r, quadrature_cells), fine_2m = at(r, 2 * quadrature_cells);
         const Resolution coarse_m = at(coarse_rule, quadrature_cells), coarse_2m = at(coarse_rule, 2 * quadrature_cells);
         const auto base = extrapolate(ladder.solve(half_coarse), ladder.solve(base_rule));
