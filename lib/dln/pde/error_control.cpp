@@ -71,20 +71,23 @@ double richardson(double coarse_difference, double fine_difference, double assum
 constexpr std::size_t first_target_nodes = 8, first_spectrum_nodes = 8;
 constexpr double assumed_quadrature_order = 2.0, nominal_quadrature_order = 8.0;
 
-// The power law on a discrete target law starts at 4 spectrum nodes. That rule is the one the
-// grid, the time and the width are studied at, and a power-law class costs by its lambda (the
-// solve's steps follow its fastest class): the graded rule's top node is at lambda ~ 24 at 4
-// nodes and ~ 48 at 8, and at 8 nodes (16 classes) those studies took 1.85 s of a 3.45 s point
-// against 0.70 s at 4 (a = 0.5, T = 4, load ~5, 2026-12-01). The grid's error differs between
-// the two rules only through how it varies over the classes, which the combination's correction
-// X(M, 2M; n) - X(M, 2M; n0) carries and estimates (1.7e-4 at 4 nodes, 1.1e-4 at 8); the result
-// moved by 4.9e-5. The quadrature's ladder still starts at 8 nodes: started at 4, the order it
-// observed over 4 -> 8 -> 16 (3.7) was pre-asymptotic, and it stopped at 16 nodes with an
-// estimate of 2.8e-4 where the true error was 5.6e-4 (the accuracy test's T = 1). Not for Marchenko-Pastur: at 4 nodes its grid study chose 240 cells and width
-// 24 where 8 nodes give 160 cells and 16, and its estimate rose from 3.3e-4 to 7.7e-4. Not under
-// a gaussian target, whose sparse combination (or tensor ladder) keeps the 8-node rule.
+// The power law starts at 4 spectrum nodes. That rule is the one the grid, the time and the width
+// are studied at, and a power-law class costs by its lambda (the solve's steps follow its fastest
+// class): the graded rule's top node is at lambda ~ 24 at 4 nodes and ~ 48 at 8, and at 8 nodes (16
+// classes) those studies took 1.85 s of a 3.45 s point against 0.70 s at 4 (a = 0.5, T = 4, load
+// ~5, 2026-12-01). The grid's error differs between the two rules only through how it varies over
+// the classes, which the combination's correction X(M, 2M; n) - X(M, 2M; n0) carries and estimates
+// (1.7e-4 at 4 nodes, 1.1e-4 at 8); the result moved by 4.9e-5. The quadrature's ladder still
+// starts at 8 nodes: started at 4, the order it observed over 4 -> 8 -> 16 (3.7) was pre-
+// asymptotic, and it stopped at 16 nodes with an estimate of 2.8e-4 where the true error was 5.6e-4
+// (the accuracy test's T = 1). Not for Marchenko-Pastur: at 4 nodes its grid study chose 240 cells
+// and width 24 where 8 nodes give 160 cells and 16, and its estimate rose from 3.3e-4 to 7.7e-4.
+// Under a gaussian target (the product law) the grid is studied at 8 x 4 nodes, and the sparse
+// quadrature's ladders still start at 8 x 8, as before: 29.8 -> 24.9 s at a = 0.5, s = 0.1 (load
+// ~3.5-5), the result moved by 3.0e-5, the accuracy test's estimate and true error the same to
+// three digits (1.65e-3, 1.23e-3).
 std::size_t first_spectrum_nodes_of(const model::DataSpec& data) {
-    return data.spectrum == model::Spectrum::powerlaw && target_law_is_discrete(data) ? 4 : first_spectrum_nodes;
+    return data.spectrum == model::Spectrum::powerlaw ? 4 : first_spectrum_nodes;
 }
 
 struct Resolution {
@@ -554,7 +557,9 @@ PdeTrajectory solve_pde_to_tolerance(const sim::PointSpec& point, const sim::Run
         loose_error = 1.2 * time_difference;
     }
     if (product_law) {
-        sparse = sparse_quadrature(ladder, quadrature_cells, r.width, quadrature_ts, r.target_nodes, r.spectrum_nodes, null_class,
+        // The ladders start at the 8-node rule also where the grid was studied at 4 (power law).
+        sparse = sparse_quadrature(ladder, quadrature_cells, r.width, quadrature_ts, r.target_nodes,
+                                   std::max(r.spectrum_nodes, first_spectrum_nodes), null_class,
                                    spec.max_classes, share.quadrature * spec.rtol * 0.5);
         r.target_nodes = sparse.target_nodes;
         r.spectrum_nodes = sparse.spectrum_nodes;
