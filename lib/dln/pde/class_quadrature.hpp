@@ -14,8 +14,8 @@
 //   position), uniform below; truncated at Z = 7, beyond which z^2 2 phi(z) holds 1.3e-10 of
 //   E z^2 (the weights are renormalised to sum to 1).
 // - power law lambda(u) = (1 - a) u^(-a): in v = u^(1-a), lambda du = dv is uniform; the weight
-//   of a node is its v-weight / lambda. Panels uniform in v (graded rules towards v = 0, the
-//   large-lambda tail that dominates early, were measured and not taken: class_quadrature.cpp).
+//   of a node is its v-weight / lambda. v = v0 sinh(s asinh(1/v0)), v0 = 0.1: geometric panels
+//   towards v = 0 (the large-lambda tail that dominates early), uniform below v0.
 // - Marchenko-Pastur: in theta with lambda = 1 + r - 2 sqrt(r) cos(theta), weight
 //   2 sin^2(theta) / (pi lambda); theta = t0 sinh(s asinh(pi/t0)) with t0 = max(1 - sqrt(r), 0.05)
 //   resolves the dip of width 1 - sqrt(r) of the weight at theta = 0 as r -> 1.

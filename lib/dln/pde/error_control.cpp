@@ -73,6 +73,25 @@ double richardson(double coarse_difference, double fine_difference, double assum
 constexpr std::size_t first_target_nodes = 8, first_spectrum_nodes = 8;
 constexpr double assumed_quadrature_order = 2.0, nominal_quadrature_order = 8.0;
 
+// The power law starts at 4 spectrum nodes. That rule is the one the grid, the time and the width
+// are studied at, and a power-law class costs by its lambda (the solve's steps follow its fastest
+// class): the graded rule's top node is at lambda ~ 24 at 4 nodes and ~ 48 at 8, and at 8 nodes (16
+// classes) those studies took 1.85 s of a 3.45 s point against 0.70 s at 4 (a = 0.5, T = 4, load
+// ~5, 2026-12-01). The grid's error differs between the two rules only through how it varies over
+// the classes, which the combination's correction X(M, 2M; n) - X(M, 2M; n0) carries and estimates
+// (1.7e-4 at 4 nodes, 1.1e-4 at 8); the result moved by 4.9e-5. The quadrature's ladder still
+// starts at 8 nodes: started at 4, the order it observed over 4 -> 8 -> 16 (3.7) was pre-
+// asymptotic, and it stopped at 16 nodes with an estimate of 2.8e-4 where the true error was 5.6e-4
+// (the accuracy test's T = 1). Not for Marchenko-Pastur: at 4 nodes its grid study chose 240 cells
+// and width 24 where 8 nodes give 160 cells and 16, and its estimate rose from 3.3e-4 to 7.7e-4.
+// Under a gaussian target (the product law) the grid is studied at 8 x 4 nodes, and the sparse
+// quadrature's ladders still start at 8 x 8, as before: 29.8 -> 24.9 s at a = 0.5, s = 0.1 (load
+// ~3.5-5), the result moved by 3.0e-5, the accuracy test's estimate and true error the same to
+// three digits (1.65e-3, 1.23e-3).
+std::size_t first_spectrum_nodes_of(const model::DataSpec& data) {
+    return data.spectrum == model::Spectrum::powerlaw ? 4 : first_spectrum_nodes;
+}
+
 struct Resolution {
     std::size_t cells, target_nodes, spectrum_nodes;
     double ts_rtol;
@@ -471,7 +490,7 @@ PdeTrajectory solve_pde_to_tolerance(const sim::PointSpec& point, const sim::Run
     // explicit values are used as given.
     Resolution r{first_cells,
                  spec.target_nodes ? spec.target_nodes : (target_exact ? exact_targets : first_target_nodes),
-                 spec.spectrum_nodes ? spec.spectrum_nodes : (spectrum_exact ? exact_spectrum : first_spectrum_nodes),
+                 spec.spectrum_nodes ? spec.spectrum_nodes : (spectrum_exact ? exact_spectrum : first_spectrum_nodes_of(point.data)),
                  spec.rtol * ts_rtol_fraction,
                  spec.width > 0.0 ? spec.width : first_width};
     const Shares share = shares(!target_exact || !spectrum_exact);
@@ -534,25 +553,31 @@ PdeTrajectory solve_pde_to_tolerance(const sim::PointSpec& point, const sim::Run
     // (sparse_quadrature below) instead of the tensor-product ladders.
     const bool product_law = !target_exact && !spectrum_exact && spec.target_nodes == 0 && spec.spectrum_nodes == 0;
     SparseQuadrature sparse;
-    // The product law's quadrature solves (its ladders and the combination's corrections: most of
-    // its cost) run at ten times the TS tolerance when the time study shows that costs nothing
+    // The quadrature solves of every automatic continuous law (its ladders and the combination's
+    // corrections: most of its cost) run at ten times the TS tolerance when the time study shows that costs nothing
     // that matters: the study's looser solve is then within loose_error of the truth (its
     // difference from the tighter one plus the tighter one's error, a fifth of it). Every
     // quadrature difference then carries at most 2 loose_error of time error, and the
     // correction sum c_ij X_ij - X(n0), extrapolated, at most (sum |c_ij| + 1) 5/3 loose_error,
     // which is added to the time estimate below. Taken only when 20 loose_error fits in what the
     // time share leaves: the sparse set at 256 classes has 7 terms (sum |c_ij| + 1 = 8, times
-    // 5/3: 13.3). Measured (2026-12-01): loose_error 3.7e-7 at the gaussian target on the power
-    // law and 3.0e-6 at sweeps/concentration.ini's point; the solves take 30% fewer steps.
+    // 5/3: 13.3; one law's X(n) - X(n0), 2 terms, 3.3). Measured (2026-12-01): loose_error 3.7e-7
+    // at the gaussian target on the power law and 3.0e-6 at sweeps/concentration.ini's point; the
+    // solves take 30% fewer steps. One law alone: the power law's two 32-node solves took 1.31 s
+    // instead of 1.57 s (a = 0.5, T = 4, load ~5); Marchenko-Pastur's result moved by 7.5e-7.
     double quadrature_ts = r.ts_rtol;
     double loose_error = 0.0;
-    if (product_law && std::isfinite(time_difference) &&
+    const bool automatic_quadrature = product_law || (!target_exact && spec.target_nodes == 0) ||
+                                      (!spectrum_exact && spec.spectrum_nodes == 0);
+    if (automatic_quadrature && std::isfinite(time_difference) &&
         20.0 * 1.2 * time_difference <= share.time * spec.rtol - time_error) {
         quadrature_ts = 10.0 * r.ts_rtol;
         loose_error = 1.2 * time_difference;
     }
     if (product_law) {
-        sparse = sparse_quadrature(ladder, quadrature_cells, r.width, quadrature_ts, r.target_nodes, r.spectrum_nodes, null_class,
+        // The ladders start at the 8-node rule also where the grid was studied at 4 (power law).
+        sparse = sparse_quadrature(ladder, quadrature_cells, r.width, quadrature_ts, r.target_nodes,
+                                   std::max(r.spectrum_nodes, first_spectrum_nodes), null_class,
                                    spec.max_classes, share.quadrature * spec.rtol * 0.5);
         r.target_nodes = sparse.target_nodes;
         r.spectrum_nodes = sparse.spectrum_nodes;
@@ -562,16 +587,17 @@ PdeTrajectory solve_pde_to_tolerance(const sim::PointSpec& point, const sim::Run
         const auto q = refine(
             ladder, r.target_nodes, target_cap(r.spectrum_nodes), share.quadrature * spec.rtol * (spectrum_exact ? 1.0 : 0.5),
             assumed_quadrature_order, nominal_quadrature_order,
-            [&](std::size_t n) { return Resolution{quadrature_cells, n, r.spectrum_nodes, r.ts_rtol, r.width}; },
+            [&](std::size_t n) { return Resolution{quadrature_cells, n, r.spectrum_nodes, quadrature_ts, r.width}; },
             spec.target_nodes != 0);
         r.target_nodes = q.value;
         quadrature_error += q.estimate;
     }
     if (!spectrum_exact && !product_law) {
         const auto q = refine(
-            ladder, r.spectrum_nodes, spectrum_cap(r.target_nodes), share.quadrature * spec.rtol * (target_exact ? 1.0 : 0.5),
+            ladder, spec.spectrum_nodes ? r.spectrum_nodes : std::max(r.spectrum_nodes, first_spectrum_nodes),
+            spectrum_cap(r.target_nodes), share.quadrature * spec.rtol * (target_exact ? 1.0 : 0.5),
             assumed_quadrature_order, nominal_quadrature_order,
-            [&](std::size_t n) { return Resolution{quadrature_cells, r.target_nodes, n, r.ts_rtol, r.width}; },
+            [&](std::size_t n) { return Resolution{quadrature_cells, r.target_nodes, n, quadrature_ts, r.width}; },
             spec.spectrum_nodes != 0);
         r.spectrum_nodes = q.value;
         quadrature_error += q.estimate;
@@ -655,8 +681,11 @@ PdeTrajectory solve_pde_to_tolerance(const sim::PointSpec& point, const sim::Run
         auto at = [&](const Resolution& rule, std::size_t cells) {
             Resolution x = rule;
             x.cells = cells;
+            x.ts_rtol = quadrature_ts;
             return x;
         };
+        // The correction X(n) - X(n0) at the quadrature's TS tolerance (see loose_error).
+        if (loose_error > 0.0) time_error += 2.0 * 5.0 / 3.0 * loose_error;
         const Resolution fine_m = at(r, quadrature_cells), fine_2m = at(r, 2 * quadrature_cells);
         const Resolution coarse_m = at(coarse_rule, quadrature_cells), coarse_2m = at(coarse_rule, 2 * quadrature_cells);
         const auto base = extrapolate(ladder.solve(half_coarse), ladder.solve(base_rule));
