@@ -38,7 +38,7 @@ struct PdeSpec {
     // Per-class counts, one per coordinate class in make_classes' order (empty: every class has
     // `cells`). A class whose share of the grid error is small can keep fewer cells.
     std::vector<std::size_t> class_cells;
-    double width = 16.0;      // L: the co-moving grid spans m +- L s (AccuracySpec::width says why 16)
+    double width = 16.0;      // L: the co-moving grid spans m +- L s (the controller chooses it per point: AccuracySpec::width)
     QuadratureSpec quadrature;
     // Default TS tolerances (PETSC_OPTIONS -ts_rtol/-ts_atol override). The time error they
     // leave in R(t) is 1e-6..3e-5 relative (linear closed form, lr 0.5..1.5; 1e-5 at the default
