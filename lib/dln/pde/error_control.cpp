@@ -216,6 +216,13 @@ PdeTrajectory extrapolate(const PdeTrajectory& coarse, const PdeTrajectory& fine
     return out;
 }
 
+// X(N/2, N) of resolution r (N = r.cells): the extrapolated pair every result and study uses.
+PdeTrajectory extrapolated(Ladder& ladder, const Resolution& r) {
+    Resolution half = r;
+    half.cells = r.cells / 2;
+    return extrapolate(ladder.solve(half), ladder.solve(r));
+}
+
 // base + plus - minus in every observable that extrapolate() extrapolates (the combination of
 // step 4 of solve_pde_to_tolerance); everything else, false_support and the class diagnostics
 // included, is plus's (the solve at the chosen quadrature, so the classes match its class list).
@@ -442,16 +449,11 @@ struct WidthChoice {
 // the assumed rho, i.e. 2 d.
 WidthChoice choose_width(Ladder& ladder, const Resolution& chosen, bool fixed, bool flagged, double max_width,
                          double budget) {
-    auto solve = [&](const Resolution& x) {
-        Resolution half = x;
-        half.cells = x.cells / 2;
-        return extrapolate(ladder.solve(half), ladder.solve(x));
-    };
     double w = chosen.width;
-    PdeTrajectory narrow = solve(chosen);
+    PdeTrajectory narrow = extrapolated(ladder, chosen);
     double previous = std::numeric_limits<double>::quiet_NaN();
     for (;;) {
-        PdeTrajectory wide = solve(at_width(chosen, w + width_step));
+        PdeTrajectory wide = extrapolated(ladder, at_width(chosen, w + width_step));
         const double d = excess_risk_error(narrow, wide, ladder.noise());
         if (fixed) return {w, d / (1.0 - assumed_width_ratio)};
         double rho = assumed_width_ratio;
@@ -535,8 +537,6 @@ PdeTrajectory solve_pde_to_tolerance(const sim::PointSpec& point, const sim::Run
                                     share.width * spec.rtol);
     auto widened = [&](const Resolution& x) { return at_width(x, width.width); };
     const Resolution base_rule = widened(coarse_rule);
-    Resolution half_coarse = base_rule;
-    half_coarse.cells = base_rule.cells / 2;
     const std::size_t quadrature_cells = std::max(first_cells, r.cells / 8);
     double quadrature_error = 0.0;
     // The node cap of one law from pde.max_classes: the classes are the spectrum's nodes times
@@ -617,14 +617,17 @@ PdeTrajectory solve_pde_to_tolerance(const sim::PointSpec& point, const sim::Run
     // at most a tenth to them: a flagged point need not pay for the direct solve), or a solve of
     // the combination diverged, the result is solved on the fine grid at n directly.
     const Resolution full = widened(r);
-    Resolution half = full;
-    half.cells = full.cells / 2;
-    auto direct = [&] { return half.cells >= 4 ? extrapolate(ladder.solve(half), ladder.solve(full)) : ladder.solve(full); };
+    const bool pair = full.cells / 2 >= 4;  // an extrapolated pair exists below the chosen grid
+    // The whole estimate: the four parts (the time part is NaN when PETSc options fix the TS tolerances).
+    auto estimate_sum = [&] {
+        return grid.estimate + quadrature_error + width.estimate + (std::isnan(time_error) ? 0.0 : time_error);
+    };
+    auto direct = [&] { return pair ? extrapolated(ladder, full) : ladder.solve(full); };
     PdeTrajectory out;
     std::size_t largest_solve = 0;        // the most classes of one solve (product law: below)
     Resolution rate_rule = r;             // the classes whose Q_k at T give the predicted rate
     const bool refined_rule = r.target_nodes != coarse_rule.target_nodes || r.spectrum_nodes != coarse_rule.spectrum_nodes;
-    if (product_law && refined_rule && half.cells >= 4) {
+    if (product_law && refined_rule && pair) {
         // The result: X(N/2, N; n0) + C(M, 2M) - X(M, 2M; n0), where C is the sparse combination
         //     C = X(n_t, s_lo) + X(t_lo, n_s) - X(t_lo, s_lo)
         // on the quadrature's grids M and 2M (M at most N/2, so the corrections are on the grids
@@ -634,7 +637,7 @@ PdeTrajectory solve_pde_to_tolerance(const sim::PointSpec& point, const sim::Run
             return Resolution{cells, t, s, quadrature_ts, r.width};
         };
         const std::size_t t0 = coarse_rule.target_nodes, s0 = coarse_rule.spectrum_nodes;
-        const auto base = extrapolate(ladder.solve(half_coarse), ladder.solve(base_rule));
+        const auto base = extrapolated(ladder, base_rule);
         // The combination's first term (+1, the largest target rule) gives the class
         // diagnostics and the predicted rate's classes.
         const auto& lead = *std::max_element(sparse.terms.begin(), sparse.terms.end(), [](const auto& x, const auto& y) {
@@ -677,7 +680,7 @@ PdeTrajectory solve_pde_to_tolerance(const sim::PointSpec& point, const sim::Run
             time_error += terms * 5.0 / 3.0 * loose_error;
         }
         rate_rule = at(lead.target_nodes, lead.spectrum_nodes, m);
-    } else if (refined_rule && 2 * quadrature_cells <= r.cells / 2 && half.cells >= 4) {
+    } else if (refined_rule && 2 * quadrature_cells <= r.cells / 2 && pair) {
         auto at = [&](const Resolution& rule, std::size_t cells) {
             Resolution x = rule;
             x.cells = cells;
@@ -688,7 +691,7 @@ PdeTrajectory solve_pde_to_tolerance(const sim::PointSpec& point, const sim::Run
         if (loose_error > 0.0) time_error += 2.0 * 5.0 / 3.0 * loose_error;
         const Resolution fine_m = at(r, quadrature_cells), fine_2m = at(r, 2 * quadrature_cells);
         const Resolution coarse_m = at(coarse_rule, quadrature_cells), coarse_2m = at(coarse_rule, 2 * quadrature_cells);
-        const auto base = extrapolate(ladder.solve(half_coarse), ladder.solve(base_rule));
+        const auto base = extrapolated(ladder, base_rule);
         const auto& fm = ladder.solve(fine_m);
         const auto& f2m = ladder.solve(fine_2m);
         const auto& cm = ladder.solve(coarse_m);
@@ -697,8 +700,7 @@ PdeTrajectory solve_pde_to_tolerance(const sim::PointSpec& point, const sim::Run
         if (finite) {
             out = combine(base, extrapolate(fm, f2m), extrapolate(cm, c2m));
             const double cross = excess_risk_error(combine(base, fm, cm), combine(base, f2m, c2m), ladder.noise()) / 3.0;
-            const double others =
-                grid.estimate + quadrature_error + width.estimate + (std::isnan(time_error) ? 0.0 : time_error);
+            const double others = estimate_sum();
             if (others + cross <= spec.rtol || cross <= 0.1 * others) {
                 quadrature_error += cross;
             } else {
@@ -715,7 +717,7 @@ PdeTrajectory solve_pde_to_tolerance(const sim::PointSpec& point, const sim::Run
     a.quadrature_error = quadrature_error;
     a.time_error = time_error;
     a.width_error = width.estimate;
-    a.error_estimate = grid.estimate + quadrature_error + width.estimate + (std::isnan(time_error) ? 0.0 : time_error);
+    a.error_estimate = estimate_sum();
     a.cells = full.cells;
     a.width = width.width;
     a.classes = largest_solve ? largest_solve : ladder.class_list(r).size();
