@@ -285,3 +285,34 @@ TEST_CASE("portable log, sin, cos, exp and sinh are accurate to the stated bound
     CHECK(m::sinh_portable(-800.0) == -std::numeric_limits<double>::infinity());
     CHECK(m::sinh_portable(0.0) == 0.0);
 }
+
+TEST_CASE("portable expm1, and sinh from a given exp (the PDE's kernels), are accurate to the stated bounds", "[rng]") {
+    namespace m = dln::rng::math;
+    // expm1: the polynomial branch |x| <= ln 2 / 2 (tiny x included, where e^x - 1 would cancel
+    // completely) and the e^x - 1 branch beyond it, whose cancellation is at most a factor 2.4
+    // there: 2.4 times exp_portable's 3e-16 plus the subtraction's half ulp, under 1e-15.
+    double expm1_err = 0.0;
+    auto expm1_check = [&](double x) {
+        if (x != 0.0) expm1_err = std::max(expm1_err, std::abs(m::expm1_portable(x) / std::expm1(x) - 1.0));
+    };
+    for (double x = -40.0; x <= 709.0; x += 0.00937) expm1_check(x);
+    for (double x = -1e-3; x <= 1e-3; x += 1.3e-6) expm1_check(x);
+    for (double x : {0.34657359027997264, 0.3465735902799727, -0.34657359027997264, -0.3465735902799727, 1e-300, -1e-300})
+        expm1_check(x);
+    INFO("relative error of expm1 " << expm1_err);
+    CHECK(expm1_err < 1e-15);
+    CHECK(m::expm1_portable(0.0) == 0.0);
+    CHECK(m::expm1_portable(800.0) == std::numeric_limits<double>::infinity());
+    CHECK(m::expm1_portable(-800.0) == -1.0);
+    CHECK(std::isnan(m::expm1_portable(std::numeric_limits<double>::quiet_NaN())));
+
+    // sinh_with_exp(x, exp_portable(x)): sinh_portable's polynomial for |x| <= 1, (e - 1/e)/2
+    // beyond, where e's relative error (3e-16) and two roundings stay under 1e-15 (to |x| = 708,
+    // below which e^x is subnormal and loses its precision).
+    double sinh_err = 0.0;
+    for (double x = -708.0; x <= 708.0; x += 0.00731) {
+        if (x != 0.0) sinh_err = std::max(sinh_err, std::abs(m::sinh_with_exp(x, m::exp_portable(x)) / std::sinh(x) - 1.0));
+    }
+    INFO("relative error of sinh from exp " << sinh_err);
+    CHECK(sinh_err < 1e-15);
+}

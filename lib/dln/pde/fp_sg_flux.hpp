@@ -7,19 +7,24 @@
 #include <cmath>
 
 #include "dln/pde/fp_class_coefficients.hpp"
+#include "dln/rng/portable_math.hpp"
 
 namespace dln::pde::fp {
 
-// B(x) = x / (e^x - 1), the Scharfetter-Gummel weight, evaluated without cancellation.
+// B(x) = x / (e^x - 1), the Scharfetter-Gummel weight, evaluated without cancellation. Both
+// branches are computed and one selected (x = 0 makes the quotient 0/0, never selected), so
+// that a loop over faces vectorises; e^x - 1 is rng/portable_math.hpp's, branch-free too.
 inline double bernoulli(double x) {
-    if (std::abs(x) < 1e-5) return 1.0 - 0.5 * x + x * x / 12.0;
-    return x / std::expm1(x);
+    const double series = 1.0 - 0.5 * x + x * x / 12.0;
+    const double direct = x / rng::math::expm1_portable(x);
+    return std::abs(x) < 1e-5 ? series : direct;
 }
 
 // B'(x) = B(1 - B)/x - B, and its series where 1 - B cancels.
 inline double bernoulli_slope(double x, double b) {
-    if (std::abs(x) < 1e-3) return -0.5 + x / 6.0 - x * x * x / 180.0;
-    return b * (1.0 - b) / x - b;
+    const double series = -0.5 + x / 6.0 - x * x * x / 180.0;
+    const double direct = b * (1.0 - b) / x - b;
+    return std::abs(x) < 1e-3 ? series : direct;
 }
 
 // The velocity in xi at a face: the drift increment phi there less the frame's own motion.

@@ -14,6 +14,7 @@
 //   sincos_turn      absolute error < 1e-15 (the polynomials: 5e-17)
 //   exp_portable     relative error < 3e-16 on [-708, 709]; +inf above, 0 below -745
 //   sinh_portable    relative error < 1e-15
+//   expm1_portable   relative error < 1e-15
 #pragma once
 
 #include <bit>
@@ -182,13 +183,16 @@ inline void box_muller_float(std::uint32_t a, std::uint32_t b, float& z0, float&
     z1 = radius * s;
 }
 
+// (e^r - 1 - r) / r^2 on |r| <= ln 2 / 2, shared by exp_portable and expm1_portable.
+inline constexpr double exp_reduced_poly[] = {0.5, 0.1666666666666667, 0.04166666666666667, 0.008333333333326141,
+                                              0.0013888888888883752, 0.00019841269874800493, 2.4801587325533363e-05,
+                                              2.7557255425746435e-06, 2.7557273661348637e-07, 2.510520637395701e-08,
+                                              2.0914679376583935e-09};
+
 // exp(x): x = n ln2 + r, |r| <= ln2/2, exp(r) = 1 + r + r^2 P(r), times 2^n built in two factors
 // so that n down to -1075 (subnormal results) and up to 1024 are exact scalings. NaN in, NaN out.
 inline double exp_portable(double x) {
-    static constexpr double P[] = {0.5, 0.1666666666666667, 0.04166666666666667, 0.008333333333326141,
-                            0.0013888888888883752, 0.00019841269874800493, 2.4801587325533363e-05,
-                            2.7557255425746435e-06, 2.7557273661348637e-07, 2.510520637395701e-08,
-                            2.0914679376583935e-09};
+    constexpr const auto& P = exp_reduced_poly;
     constexpr double kInvLn2 = 1.4426950408889634, kLn2Hi = 0.6931471803691238, kLn2Lo = 1.9082149292705877e-10;
     const double xc = x > 709.8 ? 709.8 : (x < -745.2 ? -745.2 : x);  // NaN passes through
     constexpr double kShift = 6755399441055744.0;                       // 1.5 * 2^52: rounds to an integer
@@ -206,16 +210,37 @@ inline double exp_portable(double x) {
 }
 
 // sinh(x): x + x^3 P(x^2) for |x| <= 1 (no cancellation near 0), (e^x - e^-x)/2 beyond.
+inline constexpr double sinh_small_poly[] = {0.16666666666666666, 0.008333333333333299, 0.00019841269841324198,
+                                             2.7557319191381816e-06, 2.5052117695907823e-08, 1.6057679623801638e-10,
+                                             7.746178593018827e-13};  // (sinh x - x) / x^3 on |x| <= 1
 inline double sinh_portable(double x) {
-    static constexpr double P[] = {0.16666666666666666, 0.008333333333333299, 0.00019841269841324198,
-                            2.7557319191381816e-06, 2.5052117695907823e-08, 1.6057679623801638e-10,
-                            7.746178593018827e-13};
+    constexpr const auto& P = sinh_small_poly;
     const double t = x * x;
     const double small = std::fma(x * t, horner(t, P), x);
     const double ax = std::fabs(x);
     const double e = exp_portable(ax <= 1.0 ? 1.0 : ax);  // NaN goes to the large branch, and stays NaN
     const double large = std::copysign(0.5 * e - 0.5 / e, x);
     return ax <= 1.0 ? small : large;
+}
+
+// sinh(x) given e = exp_portable(x) (a caller that needs both): as sinh_portable for |x| <= 1,
+// (e - 1/e)/2 beyond (the same numbers for x > 1; for x < -1 they may differ in the last bit).
+inline double sinh_with_exp(double x, double e) {
+    const double t = x * x;
+    const double small = std::fma(x * t, horner(t, sinh_small_poly), x);
+    const double large = 0.5 * e - 0.5 / e;
+    return std::fabs(x) <= 1.0 ? small : large;
+}
+
+// e^x - 1 without cancellation near 0: r + r^2 P(r), exp_portable's own polynomial with n = 0,
+// for |x| <= ln 2 / 2 (where that reduction leaves r = x); beyond, e^x - 1 cancels at most a
+// factor 2.4 (|e^x - 1| >= 0.29 there). Both branches are computed and one selected, so that a
+// loop over it vectorises (the PDE's Scharfetter-Gummel weights, fp_sg_flux.hpp).
+inline double expm1_portable(double x) {
+    constexpr const auto& P = exp_reduced_poly;
+    const double small = std::fma(x * x, horner(x, P), x);
+    const double large = exp_portable(x) - 1.0;
+    return std::fabs(x) <= 0.34657359027997264 ? small : large;  // NaN goes to large, and stays NaN
 }
 
 }  // namespace dln::rng::math
