@@ -38,6 +38,8 @@ PetscErrorCode BorderedJacobian::create() {
     phi_f_.assign(one_class, 0.0);
     phi_m_f_.assign(one_class, 0.0);
     phi_lv_f_.assign(one_class, 0.0);
+    velocity_f_.assign(one_class, 0.0);
+    weight_f_.assign(one_class, 0.0);
     lv_dot_risk_.assign(n, 0.0);
     columns_.clear();
     row_of_.clear();
@@ -163,12 +165,15 @@ PetscErrorCode BorderedJacobian::assemble(const double* y, double shift) {
         const double dd_risk = c.d_per_risk / c.v;  // dD/dR
         drift_derivatives(p_, c, cls, face.data(), cells - 1, phi_f_.data(), phi_m_f_.data(), phi_lv_f_.data(), nullptr,
                           nullptr);
+        // The faces' velocities and Scharfetter-Gummel weights first, in loops that vectorise.
+        for (std::size_t f = 0; f + 1 < cells; ++f) velocity_f_[f] = face_velocity(phi_f_[f], c, face[f]);
+        for (std::size_t f = 0; f + 1 < cells; ++f) weight_f_[f] = SgFace::weight(velocity_f_[f], dd, h);
         // Per face: the flux's weights on g_j, g_{j+1} and its derivatives in m, log v, log Q,
         // phi_bar, (log v)' and R.
         struct FaceTerms { double minus, plus, m, lv, q, a, b, r; };
         auto face_terms = [&](std::size_t f) {
             FaceTerms t{};
-            const SgFace sg(face_velocity(phi_f_[f], c, face[f]), dd, h);
+            const SgFace sg(velocity_f_[f], dd, h, weight_f_[f]);
             t.minus = sg.minus();
             t.plus = sg.plus();
             const SgFace::Slopes d = sg.slopes(g[f], g[f + 1]);

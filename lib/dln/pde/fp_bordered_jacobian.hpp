@@ -68,7 +68,7 @@ private:
     Vec wide_in_ = nullptr, wide_out_ = nullptr;  // bordered-size work vectors
     bool symbolic_ = false;
     std::vector<double> drift_c_, error_c_, phi_m_c_, phi_lv_c_, slope_c_;  // scratch, [class][cell]
-    std::vector<double> phi_f_, phi_m_f_, phi_lv_f_;                         // scratch, one class's faces
+    std::vector<double> phi_f_, phi_m_f_, phi_lv_f_, velocity_f_, weight_f_;  // scratch, one class's faces
     std::vector<double> lv_dot_risk_;                                        // d (log v)'_k / dR, per class
     // The entries in the order assemble() produces them; the first assembly inserts them row
     // by row and records where each lands in the AIJ storage, later ones only scatter.

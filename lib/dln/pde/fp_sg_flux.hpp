@@ -36,13 +36,17 @@ inline double face_velocity(double phi, const Coefficients& c, double xi) {
 // diffusion (R = 0) pure upwind.
 class SgFace {
 public:
-    SgFace(double velocity, double diffusion, double h) : v_(velocity), d_(diffusion), upwind_(diffusion < 1e-300) {
+    SgFace(double velocity, double diffusion, double h) : SgFace(velocity, diffusion, h, weight(velocity, diffusion, h)) {}
+    // With its weight B(P) computed beforehand by weight() (in a loop over faces that vectorises).
+    SgFace(double velocity, double diffusion, double h, double b)
+        : v_(velocity), d_(diffusion), upwind_(diffusion < 1e-300), b_(b) {
         if (!upwind_) {
             p_ = velocity * h / diffusion;
-            b_ = bernoulli(p_);
             scale_ = diffusion / h;
         }
     }
+    // B(P), P = V h / D (unused without diffusion).
+    static double weight(double velocity, double diffusion, double h) { return bernoulli(velocity * h / diffusion); }
 
     // J = minus g_left - plus g_right.
     double minus() const { return upwind_ ? std::max(v_, 0.0) : scale_ * (b_ + p_); }
@@ -70,7 +74,7 @@ public:
 private:
     double v_, d_;
     bool upwind_;
-    double p_ = 0.0, b_ = 0.0, scale_ = 0.0;
+    double b_, p_ = 0.0, scale_ = 0.0;
 };
 
 }  // namespace dln::pde::fp
