@@ -92,8 +92,6 @@ double q_rate(const Problem& p, const CoordinateClass& cls) {
     return p.linear ? 0.0 : 8.0 * p.kappa * p.kappa * p.lr * p.lr * cls.lambda;
 }
 
-double predictor(const Problem& p, double x, double q) { return p.linear ? x : 2.0 * p.kappa * q * std::sinh(x); }
-
 void moments(const Grid& grid, const double* g, const double* phi, Coefficients& c) {
     const std::size_t cells = grid.cells;
     const double* centre = grid.centre.data();

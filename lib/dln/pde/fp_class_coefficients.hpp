@@ -5,6 +5,7 @@
 #include <cstddef>
 
 #include "dln/pde/fp_problem.hpp"
+#include "dln/rng/portable_math.hpp"
 
 namespace dln::pde::fp {
 
@@ -38,7 +39,12 @@ void moments(const Grid& grid, const double* g, const double* phi, Coefficients&
 double q_rate(const Problem& p, const CoordinateClass& cls);
 
 // w(x): the predictor of a coordinate at x (log-ratio for the networks, w itself for linear).
-double predictor(const Problem& p, double x, double q);
+// Inline, with rng/portable_math.hpp's sinh, for the per-cell loops of the risk and the
+// observables (libm's sinh was 4% of a power-law solve: the divergence test's risk calls it
+// once per cell at every step; 2026-12-02).
+inline double predictor(const Problem& p, double x, double q) {
+    return p.linear ? x : 2.0 * p.kappa * q * rng::math::sinh_portable(x);
+}
 
 // At points xi of a class's grid, with two exponentials per point: the drift increments
 // phi = (b(m + s xi) - b(m))/s = -2A cosh(m + s xi/2) sinh(s xi/2)/s and, if error is given,
