@@ -244,7 +244,8 @@ TEST_CASE("error control: a gaussian target on the Marchenko-Pastur spectrum (th
     // and the direct tensor solve X(60, 120; 32 x 64) gave true errors of 1.1e-4 and 1.2e-4
     // (2026-12-01). Measured 2026-12-02 (AMD EPYC, 2 cores, shared, load 1-2): the result 26-39 s,
     // the reference's grid part 47-63 s, this tail 23 s (the 32 x 64 tail at rtol / 300 / 100 took
-    // 87-153 s); the whole case 99 s under ctest, a build on the other core.
+    // 87-153 s); the whole case 104 s, run alone with load 2-3 from other jobs (173 s with the
+    // 32 x 64 tail).
     dln::sim::PointSpec point;
     point.parametrization = Parametrization::uv;
     point.lr = 0.5;
@@ -305,8 +306,8 @@ TEST_CASE("error control: a gaussian target on the power-law spectrum (a = 0.5) 
     // at t = 0.1, the last difference, 1.7e-3, over 2^p - 1 with the observed order p = 1.6, and
     // 128 did not finish in 200 s, their classes at lambda ~ 230 collapse; 2026-12-01.) Measured
     // 2026-12-02 (AMD EPYC, 2 cores, shared, load 1-2): the result 19 s, the reference's grid part
-    // 51 s, this tail 33 s (the 32 x 64 tail, 2112 classes, took 85 s); the whole case 106 s under
-    // ctest, a build on the other core.
+    // 51 s, this tail 33 s (the 32 x 64 tail, 2112 classes, took 85 s); the whole case 104 s, run
+    // alone with load 2-3 from other jobs (158 s with the 32 x 64 tail).
     dln::sim::PointSpec point;
     point.data.target = dln::model::TargetLaw::gaussian;
     point.data.spectrum = dln::model::Spectrum::powerlaw;
