@@ -27,6 +27,14 @@ accepted:
     reader could do otherwise. The journal, whose records carry checksums, is what --resume
     trusts.
 
+Reduced mode (DLN_DAMAGED_QUICK=1, used by .ci/run's sanitizer stage only): every input kind x
+command combination above is still run, with every fixed truncation offset (offsets(): the
+signature, the superblock, the file's edges) but 2 random ones instead of 12 (sweep file), 10
+(journal) and 6 (phase file), and 6 bit-flipped sweep files instead of 24, 3 phase files instead
+of 6, 4 flipped journals instead of 12. Under ASan each dln run starts MPI and PETSc instrumented:
+the full set took 236 s there, the reduced one 110 s (2026-12-02, AMD EPYC, 2 cores, shared). The
+full set runs in the Release stage, every outcome checked as here, without the sanitizers.
+
 usage: damaged_files.py DLN H5_SAME_RESULTS
 """
 import collections
@@ -46,7 +54,14 @@ import numpy as np
 DLN, SAME = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 SEED = 20261203
 TIMEOUT = 60
-FLIPPED_FILES = 24
+QUICK = os.environ.get("DLN_DAMAGED_QUICK") == "1"
+# How many of each, reduced or full. Random offsets come on top of the fixed ones (offsets()).
+SWEEP_RANDOM_OFFSETS = 2 if QUICK else 12
+FLIPPED_FILES = 6 if QUICK else 24  # a multiple of 3: 1, 4 and 16 bits in turn
+PHASE_RANDOM_OFFSETS = 2 if QUICK else 6
+PHASE_FLIPPED_FILES = 3 if QUICK else 6
+JOURNAL_RANDOM_OFFSETS = 2 if QUICK else 10
+JOURNAL_FLIPS = 4 if QUICK else 12  # a multiple of 4: 1 to 4 bits in turn
 work = tempfile.mkdtemp(prefix="dln-damaged.")
 # Open MPI's session directory of its own: on a shared machine another job's cleanup of /tmp/ompi.*
 # made MPI_Init fail ("A call to mkdir was unable to create the desired directory").
@@ -54,6 +69,14 @@ os.environ["OMPI_MCA_orte_tmpdir_base"] = work
 failures = []
 table = collections.defaultdict(collections.Counter)  # (input kind, command) -> outcome -> count
 rng = random.Random(SEED)
+laps = []  # (part, seconds): where the test's time goes, printed at the end
+lap_start = [time.monotonic()]
+
+
+def lap(part):
+    now = time.monotonic()
+    laps.append((part, now - lap_start[0]))
+    lap_start[0] = now
 
 CONFIG = """[run]
 time = 0.5
@@ -229,12 +252,12 @@ def journal_cases():
             accept=lambda: True if same_results(x, path("ref.h5")) else
             "resumed, but the results differ from an uninterrupted run's")
 
-    for offset in offsets(size, 10):
+    for offset in offsets(size, JOURNAL_RANDOM_OFFSETS):
         def cut(j, offset=offset):
             with open(os.path.join(j, log), "r+b") as f:
                 f.truncate(offset)
         with_journal("journal: truncated", cut)
-    for k in range(12):
+    for k in range(JOURNAL_FLIPS):
         def flip(j):
             data = bytearray(open(os.path.join(j, log), "rb").read())
             for _ in range(1 + k % 4):
@@ -269,6 +292,8 @@ def journal_cases():
 
 
 def main():
+    if QUICK:
+        print("reduced mode (DLN_DAMAGED_QUICK=1): fewer random offsets and flipped files, every input x command")
     open(path("c.ini"), "w").write(CONFIG)
     open(path("other.ini"), "w").write(OTHER_CONFIG)
     subprocess.run([DLN, "sweep", "-q", "--config", path("c.ini"), "--output", path("ref.h5")], check=True)
@@ -290,11 +315,13 @@ def main():
         f.create_dataset("data/values", data=np.arange(1000.0))
         f.create_group("sgd").create_dataset("status", data=np.zeros(4, dtype=np.int8))
     open(path("empty.h5"), "wb").close()
+    lap("the sweeps and files the cases start from")
 
     ref = path("ref.h5")
     size = os.path.getsize(ref)
-    for offset in offsets(size, 12):
+    for offset in offsets(size, SWEEP_RANDOM_OFFSETS):
         sweep_position("sweep file truncated", truncated(ref, offset, "t.h5"), truncated=True)
+    lap("sweep files truncated")
     accepted_different = 0
     for k in range(FLIPPED_FILES):
         bits = (1, 4, 16)[k % 3]
@@ -303,10 +330,12 @@ def main():
         probe = subprocess.run([DLN, "status", f], capture_output=True)
         if probe.returncode == 0 and not same_results(f, ref):
             accepted_different += 1
+    lap("sweep files bit-flipped")
     for kind, source in (("another program's HDF5 file", path("foreign.h5")),
                          ("a phase file", path("phase", "phase.h5")),
                          ("an empty file", path("empty.h5")), ("a directory", "<dir>")):
         sweep_position(kind, source)
+    lap("other files where a sweep file belongs")
 
     # A file being written: a sweep paused (failpoint 'writing', resumed later) holds it open.
     d = fresh("running")
@@ -337,18 +366,21 @@ def main():
         failures.append(f"the sweep paused while others read its file ended with status {p.returncode}")
     elif not same_results(x, ref):
         failures.append("the sweep paused while others read its file has other results")
+    lap("a file being written")
 
     phase = path("phase", "phase.h5")
     psize = os.path.getsize(phase)
-    for offset in sorted(rng.sample(range(psize), 6)) + [0]:
+    for offset in sorted(rng.sample(range(psize), PHASE_RANDOM_OFFSETS)) + [0]:
         phase_position("phase file truncated", truncated(phase, offset, "pt.h5"))
-    for k in range(6):
+    for k in range(PHASE_FLIPPED_FILES):
         phase_position("phase file, bit flips", flipped(phase, (1, 4, 16)[k % 3], "pf.h5"))
     for kind, source in (("a sweep file", ref), ("another program's HDF5 file", path("foreign.h5")),
                          ("an empty file", path("empty.h5")), ("a directory", "<dir>")):
         phase_position(kind, source)
+    lap("phase files")
 
     journal_cases()
+    lap("journal records")
 
     print(f"{'input':34} {'command':26} outcome")
     for (kind, command), outcome in table.items():
@@ -356,6 +388,7 @@ def main():
         print(f"{kind:34} {command:26} {dict(outcome)}  {example}")
     print(f"bit-flipped sweep files that read as valid with other results (accepted: no checksum): "
           f"{accepted_different} of {FLIPPED_FILES}")
+    print("time: " + ", ".join(f"{part} {seconds:.0f} s" for part, seconds in laps))
     shutil.rmtree(work, ignore_errors=True)
     for f in failures:
         print("FAILED:", f)

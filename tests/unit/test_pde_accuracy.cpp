@@ -9,7 +9,9 @@
 // README "The PDE's accuracy": the reference's is ~1/25 of the result's); the quadrature four
 // times finer than the chosen one; the TS tolerance a hundred times tighter than the
 // controller's. For the continuous laws the finer quadrature is added as a tail on a coarse grid
-// (see Reference).
+// (see Reference). The two sparse-quadrature cases (at the end), whose controller combines sparse
+// solves, take the full tensor rule at the chosen nodes for the tail instead; its own error,
+// measured against finer rules, is stated there.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -223,17 +225,27 @@ TEST_CASE("error control: a solve stopped by its caps is a flagged result, never
 
 TEST_CASE("error control: a gaussian target on the Marchenko-Pastur spectrum (the sparse quadrature)", "[pde][accuracy]") {
     // sweeps/concentration.ini's point. Its tensor rule needs ~32 x 64 classes; the controller
-    // combines solves of at most pde.max_classes = 256 (README "The PDE's accuracy"). The
-    // reference cannot take four times the chosen nodes in both directions (128 x 128 classes),
-    // so it is X(2N, 4N) at the coarse rule 8 x 8 plus the quadrature's tail
-    //     X(30, 60; 32 x 64) - X(30, 60; 8 x 8)
-    // (the tail argument of Reference above: the grid's error enters it only through its
-    // variation over the classes). 32 target nodes are 1.6e-5 off the finest rule and 64 MP
-    // nodes 7e-9 (README "The PDE's class quadrature", measured with one law at a time), so the
-    // tail's own quadrature error is ~1e-5, a hundredth of rtol. The tail must be extrapolated: on
-    // 30 cells alone it was 1.4e-3 off the X(30, 60) one (2026-12-01). This reference and the
-    // direct tensor solve X(60, 120; 32 x 64) gave true errors of 1.1e-4 and 1.2e-4. The case
-    // takes ~80 s of CPU (2026-12-01, AMD EPYC family 26, shared), most of it the 2048-class tail.
+    // combines solves of at most pde.max_classes = 256 (README "The PDE's accuracy"); at the
+    // defaults it chose 32 x 32 nodes, combined from sparse solves. The reference cannot take four
+    // times the chosen nodes in both directions (128 x 128 classes), so it is X(2N, 4N) at the
+    // coarse rule 8 x 8 plus the quadrature's tail, the full tensor rule
+    //     X(30, 60; 32 x 32) - X(30, 60; 8 x 8)
+    // at the controller's TS tolerance (the tail argument of Reference above: the grid's error
+    // enters it only through its variation over the classes). Its own quadrature error is that of
+    // 32 nodes in each law: 32 target nodes are 1.6e-5 off the finest rule (README "The PDE's
+    // class quadrature", one law at a time); 32 MP nodes moved the reference by 8.6e-8 against
+    // 64 with the 32 target nodes fixed (32 x 16 nodes: 4.8e-5, 16 x 32: 8.7e-4), so the
+    // tail's own error is ~2e-5, a fiftieth of rtol, as with the 32 x 64 tail it replaced, whose
+    // 32 target nodes were the same. The controller's TS tolerance instead of a hundredth of it
+    // moved the reference by 1.6e-7; both changes together by 2.1e-7 (true error 1.1760e-4 with
+    // X(30, 60; 32 x 64) at rtol / 300 / 100, 1.1771e-4 with this tail). The tail must be
+    // extrapolated, on 30 and 60 cells: on 30 cells alone it was 1.4e-3 off the X(30, 60) one
+    // (2026-12-01), and X(20, 40) moved the reference by 5.0e-4 (2026-12-02). The 32 x 64 tail
+    // and the direct tensor solve X(60, 120; 32 x 64) gave true errors of 1.1e-4 and 1.2e-4
+    // (2026-12-01). Measured 2026-12-02 (AMD EPYC, 2 cores, shared, load 1-2): the result 26-39 s,
+    // the reference's grid part 47-63 s, this tail 23 s (the 32 x 64 tail at rtol / 300 / 100 took
+    // 87-153 s); the whole case 104 s, run alone with load 2-3 from other jobs (173 s with the
+    // 32 x 64 tail).
     dln::sim::PointSpec point;
     point.parametrization = Parametrization::uv;
     point.lr = 0.5;
@@ -247,13 +259,18 @@ TEST_CASE("error control: a gaussian target on the Marchenko-Pastur spectrum (th
     run.time = 5.0;
     run.snapshots = 51;
     AccuracySpec spec;  // the defaults
+    const auto start = std::chrono::steady_clock::now();
     const auto result = solve_pde_to_tolerance(point, run, spec);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const auto& a = result.accuracy;
-    const double ts = spec.rtol / 300.0 / 100.0;
-    const auto reference = reference_solve(point, run, a, 8, 8, ts, Tail{60, 32, 64});
+    const double ts = spec.rtol / 300.0;  // the controller's TS tolerance
+    const auto reference = reference_solve(point, run, a, 8, 8, ts / 100.0, Tail{60, 32, 32, ts});
     const double truth = excess_risk_error(result, reference, point.data.noise);
-    std::printf("accuracy: %-28s cells %5zu classes %3zu (nodes %zu x %zu) estimate %.2e true %.2e\n",
-                "gaussian on MP (sparse)", a.cells, a.classes, a.target_nodes, a.spectrum_nodes, a.error_estimate, truth);
+    const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::printf("accuracy: %-28s cells %5zu classes %3zu (nodes %zu x %zu) estimate %.2e true %.2e (%.2f s; with the "
+                "reference %.1f s)\n",
+                "gaussian on MP (sparse)", a.cells, a.classes, a.target_nodes, a.spectrum_nodes, a.error_estimate, truth,
+                seconds, total);
     INFO("classes " << a.classes << ", estimate " << a.error_estimate << ", true error " << truth);
     CHECK(a.classes <= spec.max_classes);  // every single solve within the cap
     CHECK(a.met_tolerance);
@@ -276,17 +293,21 @@ TEST_CASE("error control: a gaussian target on the power-law spectrum (a = 0.5) 
     // with its true error within rtol, as everywhere.
     //
     // The reference, in two parts as for the Marchenko-Pastur case above: X(2N, 4N) at the coarse
-    // rule 8 x 8 (a TS tolerance a hundred times tighter), plus the quadrature's tail
-    //     X(30, 60; 32 x 64) - X(30, 60; 8 x 8)
+    // rule 8 x 8 (a TS tolerance a hundred times tighter), plus the quadrature's tail, the full
+    // tensor rule on the graded spectrum rule of 0.8.0
+    //     X(30, 60; 32 x 32) - X(30, 60; 8 x 8)
     // at the controller's TS tolerance (the tail on 30 cells moved by 1e-8 relative at a
-    // hundred times tighter, 2026-12-01). 32 target nodes are 1.5e-5 off 64; 64 uniform spectrum
-    // nodes left ~8e-4 at t = 0.1 (the last difference, 1.7e-3, over 2^p - 1 with the observed
-    // order p = 1.6), so with the uniform rule the measured true error was good to ~1e-3, enough
-    // to check an estimate of ~1e-2 against it, not to tell a met 1e-3 from a missed one (128
-    // uniform nodes did not finish in 200 s, their classes at lambda ~ 230 collapse). The graded
-    // rule's 64 nodes are finer where the transition sits (README "The PDE's class quadrature"),
-    // so the tail is better than that bound; how much better is not measured here. The tail holds 2112 classes: the case takes ~50 s of CPU, 40 of them the tail's
-    // (AMD EPYC family 26, shared, 2026-12-01).
+    // hundred times tighter, 2026-12-01). Its own quadrature error is that of 32 nodes in each
+    // law: 32 target nodes are 1.5e-5 off 64; 32 graded spectrum nodes moved the reference by
+    // 3.6e-6 against 64 with the 32 target nodes fixed (true error 1.2347e-3 with the 32 x 64
+    // tail, 1.2333e-3 with this one; 16 and 24 target nodes against 32 moved it by 6.8e-4 and
+    // 3.7e-5), so the tail's own error is ~2e-5, a fiftieth of rtol: enough to tell a met 1e-3
+    // from a missed one. (With the uniform rule it was not: 64 uniform spectrum nodes left ~8e-4
+    // at t = 0.1, the last difference, 1.7e-3, over 2^p - 1 with the observed order p = 1.6, and
+    // 128 did not finish in 200 s, their classes at lambda ~ 230 collapse; 2026-12-01.) Measured
+    // 2026-12-02 (AMD EPYC, 2 cores, shared, load 1-2): the result 19 s, the reference's grid part
+    // 51 s, this tail 33 s (the 32 x 64 tail, 2112 classes, took 85 s); the whole case 104 s, run
+    // alone with load 2-3 from other jobs (158 s with the 32 x 64 tail).
     dln::sim::PointSpec point;
     point.data.target = dln::model::TargetLaw::gaussian;
     point.data.spectrum = dln::model::Spectrum::powerlaw;
@@ -295,14 +316,18 @@ TEST_CASE("error control: a gaussian target on the power-law spectrum (a = 0.5) 
     run.time = 0.5;
     run.snapshots = 6;
     AccuracySpec spec;  // the defaults
+    const auto start = std::chrono::steady_clock::now();
     const auto result = solve_pde_to_tolerance(point, run, spec);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const auto& a = result.accuracy;
-    const double ts = spec.rtol / 300.0;
-    const auto reference = reference_solve(point, run, a, 8, 8, ts / 100.0, Tail{60, 32, 64, ts});
+    const double ts = spec.rtol / 300.0;  // the controller's TS tolerance
+    const auto reference = reference_solve(point, run, a, 8, 8, ts / 100.0, Tail{60, 32, 32, ts});
     const double truth = excess_risk_error(result, reference, point.data.noise);
-    std::printf("accuracy: %-28s cells %5zu classes %3zu (nodes %zu x %zu) estimate %.2e true %.2e met %d\n",
+    const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::printf("accuracy: %-28s cells %5zu classes %3zu (nodes %zu x %zu) estimate %.2e true %.2e met %d (%.2f s; "
+                "with the reference %.1f s)\n",
                 "gaussian on powerlaw (T = 0.5)", a.cells, a.classes, a.target_nodes, a.spectrum_nodes, a.error_estimate,
-                truth, int(a.met_tolerance));
+                truth, int(a.met_tolerance), seconds, total);
     INFO("classes " << a.classes << ", estimate " << a.error_estimate << ", true error " << truth);
     CHECK(a.classes <= spec.max_classes);  // every single solve within the cap
     CHECK(a.error_estimate >= truth / 3.0);
