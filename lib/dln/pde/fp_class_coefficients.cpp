@@ -7,13 +7,18 @@
 namespace dln::pde::fp {
 namespace {
 
-// exp(x) and sinh(x), the latter without cancellation near 0 (a polynomial for |x| <= 1) and
-// without dividing by e^x where it underflows. Branch-free (rng/portable_math.hpp computes both
-// branches and selects), so that the loops over a class's points below vectorise: they were
-// half of a solve's time with libm's scalar exp and expm1 (perf, 2026-12-02).
-inline void exp_sinh(double x, double& e, double& sh) {
-    e = rng::math::exp_portable(x);
-    sh = rng::math::sinh_with_exp(x, e);
+// The exponentials of the drift at the point x = m + s xi, from half = s xi/2: e = exp(m + half),
+// sinh(half) without cancellation near 0 (a polynomial for |half| <= 1) and exp(m + s xi) =
+// e exp(half). Branch-free (rng/portable_math.hpp computes both branches and selects), so that
+// the loops over a class's points below vectorise: they were half of a solve's time with libm's
+// scalar exp and expm1 (perf, 2026-12-02).
+struct PointExponentials {
+    double e, sinh_half, y;
+};
+inline PointExponentials point_exponentials(double m, double half) {
+    const double exp_half = rng::math::exp_portable(half);
+    const double e = rng::math::exp_portable(m + half);
+    return {e, rng::math::sinh_with_exp(half, exp_half), e * exp_half};
 }
 
 // The networks' loops of drift_points and drift_derivatives, one instance with the errors and
@@ -25,15 +30,9 @@ void network_drift(const Problem& p, const Coefficients& c, const CoordinateClas
     const double scale = -c.rate / c.s, amplitude = 2.0 * p.kappa * c.q;
     const double m = c.m, half_s = 0.5 * c.s, target = cls.target;
     for (std::size_t j = 0; j < n; ++j) {
-        const double half = half_s * xi[j];
-        double exp_half, sinh_half;
-        exp_sinh(half, exp_half, sinh_half);
-        const double e = rng::math::exp_portable(m + half);
+        const auto [e, sinh_half, y] = point_exponentials(m, half_s * xi[j]);
         phi[j] = scale * (e + 1.0 / e) * sinh_half;  // -2A cosh(m + half) sinh(half) / s
-        if constexpr (WithError) {
-            const double y = e * exp_half;  // exp(m + s xi)
-            error[j] = amplitude * 0.5 * (y - 1.0 / y) - target;
-        }
+        if constexpr (WithError) error[j] = amplitude * 0.5 * (y - 1.0 / y) - target;
     }
 }
 
@@ -43,11 +42,7 @@ void network_drift_derivatives(const Problem& p, const Coefficients& c, const Co
     const double scale = -c.rate / c.s, amplitude = 2.0 * p.kappa * c.q;
     const double m = c.m, half_s = 0.5 * c.s, rate = c.rate, target = cls.target;
     for (std::size_t j = 0; j < n; ++j) {
-        const double half = half_s * xi[j];
-        double exp_half, sinh_half;
-        exp_sinh(half, exp_half, sinh_half);
-        const double e = rng::math::exp_portable(m + half);
-        const double y = e * exp_half;  // exp(m + s xi)
+        const auto [e, sinh_half, y] = point_exponentials(m, half_s * xi[j]);
         const double cosh_x = 0.5 * (y + 1.0 / y);
         const double phi_j = scale * (e + 1.0 / e) * sinh_half;
         phi[j] = phi_j;
